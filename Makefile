@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# vgpu: out-of-tree build and test entry points.
+#
+#   make                 build vgpu.ko against KDIR
+#   make KDIR=/path      build against any other kernel tree
+#   make check           everything CI runs; ends with "N passed, M failed"
+#   make unit            userspace unit tests (ASan + UBSan)
+#   make demo            load the module in a VM and show the sysfs tree
+
+VGPU_KREL ?= $(shell scripts/kernel-release.sh 2>/dev/null)
+KDIR ?= /lib/modules/$(VGPU_KREL)/build
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	$(MAKE) -C tools/testing/unit clean
+	$(MAKE) -C selftests clean
+
+unit:
+	$(MAKE) -C tools/testing/unit run
+
+check:
+	scripts/check.sh
+
+demo:
+	scripts/demo.sh
+
+.PHONY: all modules clean unit check demo

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vgpu: every difference between the kernel versions we build against
+ * (Debian's 6.1 and 6.12) is handled here, and only here.
+ */
+#ifndef VGPU_COMPAT_H
+#define VGPU_COMPAT_H
+
+#include <linux/eventfd.h>
+#include <linux/version.h>
+#include <linux/vfio.h>
+
+/* eventfd_signal() lost its count argument in 6.8. */
+static inline void vgpu_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+/*
+ * vfio_device_ops grew iommufd callbacks in 6.2 (attach/detach in 6.4);
+ * emulated devices such as ours use the vfio core's emulated helpers.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define VGPU_VFIO_IOMMUFD_OPS					\
+	.bind_iommufd	= vfio_iommufd_emulated_bind,		\
+	.unbind_iommufd	= vfio_iommufd_emulated_unbind,		\
+	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,	\
+	.detach_ioas	= vfio_iommufd_emulated_detach_ioas,
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#define VGPU_VFIO_IOMMUFD_OPS					\
+	.bind_iommufd	= vfio_iommufd_emulated_bind,		\
+	.unbind_iommufd	= vfio_iommufd_emulated_unbind,		\
+	.attach_ioas	= vfio_iommufd_emulated_attach_ioas,
+#else
+#define VGPU_VFIO_IOMMUFD_OPS
+#endif
+
+#endif /* VGPU_COMPAT_H */

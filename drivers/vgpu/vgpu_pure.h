@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vgpu: the few definitions that let pure-logic files build both inside the
+ * kernel module and in userspace unit tests and fuzzers.
+ *
+ * Files that include only this header (and each other) must not call any
+ * kernel API: they take their memory from the caller and report errors as
+ * negative errno values.
+ */
+#ifndef VGPU_PURE_H
+#define VGPU_PURE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/errno.h>
+#include <linux/string.h>
+#include <linux/kernel.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+#include <stdio.h>
+
+typedef uint8_t u8;
+typedef uint16_t u16;
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef int64_t s64;
+#endif
+
+/* Bytes in a mebibyte; profile and device sizes are whole MiB multiples. */
+#define VGPU_SZ_1M	(1ULL << 20)
+
+/**
+ * vgpu_is_pow2() - whether @v is a non-zero power of two
+ * @v: value to test
+ *
+ * Return: true if exactly one bit of @v is set.
+ */
+static inline bool vgpu_is_pow2(u64 v)
+{
+	return v && !(v & (v - 1));
+}
+
+#endif /* VGPU_PURE_H */
