@@ -80,6 +80,7 @@ struct vgpu_device {
 	struct vgpu_type types[VGPU_MAX_PROFILES];
 	struct mdev_type *type_list[VGPU_MAX_PROFILES];
 
+	/* protects @mem, @engines, @vgpus and @nr_vgpus */
 	struct mutex lock;
 	struct vgpu_mem_pool mem;
 	struct vgpu_engine_pool engines;
@@ -115,7 +116,7 @@ struct vgpu {
 	struct page **pages;
 	unsigned long nr_pages;
 
-	struct mutex irq_lock;
+	struct mutex irq_lock; /* protects @req_trigger */
 	struct eventfd_ctx *req_trigger;
 };
 

@@ -18,20 +18,20 @@
 #else
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <errno.h>
 #include <string.h>
 #include <stdio.h>
+#include <linux/types.h>
 
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef uint64_t u64;
-typedef int64_t s64;
+typedef __u8 u8;
+typedef __u16 u16;
+typedef __u32 u32;
+typedef __u64 u64;
+typedef __s64 s64;
 #endif
 
 /* Bytes in a mebibyte; profile and device sizes are whole MiB multiples. */
-#define VGPU_SZ_1M	(1ULL << 20)
+#define VGPU_SZ_1M	0x100000ULL
 
 /**
  * vgpu_is_pow2() - whether @v is a non-zero power of two

@@ -91,7 +91,7 @@ TEST(malformed)
 	struct vgpu_profile p[VGPU_MAX_PROFILES];
 	unsigned int i, n;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		n = 1234;
 		EXPECT_EQ(cases[i].ret, parse(cases[i].spec, p, &n))
 			TH_LOG("spec '%s'", cases[i].spec);
