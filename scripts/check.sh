@@ -1,0 +1,137 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# check.sh - everything `make check` (and CI) runs, in order:
+#
+#   1. install dependencies (idempotent; quick when already installed)
+#   2. build vgpu.ko against Debian's 6.12 headers with W=1: no warnings
+#   3. build it against Debian's 6.1 headers with W=1: no warnings
+#   4. sparse (C=2): no warnings
+#   5. checkpatch.pl --strict on every C source and header of the project
+#   6. userspace unit tests (ASan + UBSan), one result per test case
+#   7. kselftests in a VM on Debian's 6.12 kernel, one result per test case,
+#      plus one result for a console log free of oopses, warnings and taint
+#
+# Every step prints "ok" or "FAIL" lines; the last line is
+# "N passed, M failed". The exit status is 0 only if nothing failed.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+out=${VGPU_CHECK_OUT:-$top/out/check}
+mkdir -p "$out"
+passed=0
+failed=0
+
+result() { # result ok|fail NAME [DETAIL-FILE]
+	if [ "$1" = ok ]; then
+		passed=$((passed + 1))
+		echo "ok   $2"
+	else
+		failed=$((failed + 1))
+		echo "FAIL $2"
+		[ -n "${3:-}" ] && [ -s "$3" ] && sed 's/^/     | /' "$3" | tail -n 40
+	fi
+}
+
+# Adds the counts of every "# Totals: pass:P fail:F ..." line in FILE.
+add_tap_totals() {
+	local p f
+	while read -r p f; do
+		passed=$((passed + p))
+		failed=$((failed + f))
+	done < <(sed -n 's/^# Totals: pass:\([0-9]*\) fail:\([0-9]*\) .*/\1 \2/p' "$1")
+}
+
+echo "== dependencies"
+scripts/install-deps.sh || { echo "FAIL dependencies"; echo "0 passed, 1 failed"; exit 1; }
+krel=$(scripts/kernel-release.sh) || exit 1
+src=$(scripts/kernel-release.sh --source-dir) || exit 1
+ksft=$src/tools/testing/selftests
+kdir=/lib/modules/$krel/build
+kdir61=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -n 1)
+
+# build_module NAME KDIR LOG [EXTRA MAKE ARGS...]: a clean W=1 build in a
+# private copy of the sources, so builds for different kernels don't mix.
+build_module() {
+	local name=$1 dir=$2 log=$3 tree=$out/tree-$1
+	shift 3
+	rm -rf "$tree"
+	mkdir -p "$tree"
+	cp -a Kbuild drivers include "$tree"/ 2>/dev/null || cp -a Kbuild drivers "$tree"/
+	make -C "$dir" M="$tree" W=1 "$@" modules > "$log" 2>&1
+}
+
+echo "== build"
+if build_module k612 "$kdir" "$out/build-6.12.log" &&
+   ! grep -E 'warning:|error:' "$out/build-6.12.log" > "$out/build-6.12.warn"; then
+	result ok "build 6.12 ($krel) W=1"
+	cp "$out/tree-k612/vgpu.ko" "$top/vgpu.ko"
+else
+	cat "$out/build-6.12.log" >> "$out/build-6.12.warn"
+	result fail "build 6.12 ($krel) W=1" "$out/build-6.12.warn"
+fi
+if [ -z "$kdir61" ]; then
+	echo "(no 6.1 headers)" > "$out/build-6.1.warn"
+	result fail "build 6.1 W=1" "$out/build-6.1.warn"
+elif build_module k61 "$kdir61" "$out/build-6.1.log" &&
+     ! grep -E 'warning:|error:' "$out/build-6.1.log" > "$out/build-6.1.warn"; then
+	result ok "build 6.1 ($(basename "$kdir61")) W=1"
+else
+	cat "$out/build-6.1.log" >> "$out/build-6.1.warn"
+	result fail "build 6.1 W=1" "$out/build-6.1.warn"
+fi
+
+echo "== sparse"
+if build_module sparse "$kdir" "$out/sparse.log" C=2 &&
+   ! grep -E 'warning:|error:' "$out/sparse.log" > "$out/sparse.warn"; then
+	result ok "sparse"
+else
+	result fail "sparse" "$out/sparse.warn"
+fi
+
+echo "== checkpatch"
+# vgpu_compat.h is the one place that must test LINUX_VERSION_CODE.
+cp_files=$(git ls-files '*.c' '*.h' | grep -v '^drivers/vgpu/vgpu_compat.h$')
+cp_opts=(--strict --no-tree --terse --show-types --no-summary)
+if { "$src/scripts/checkpatch.pl" "${cp_opts[@]}" -f $cp_files
+     "$src/scripts/checkpatch.pl" "${cp_opts[@]}" \
+	--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
+	-f drivers/vgpu/vgpu_compat.h; } > "$out/checkpatch.log" 2>&1 &&
+   [ ! -s "$out/checkpatch.log" ]; then
+	result ok "checkpatch --strict ($(echo "$cp_files" | wc -l) files)"
+else
+	result fail "checkpatch --strict" "$out/checkpatch.log"
+fi
+
+echo "== unit tests"
+if make -C tools/testing/unit KSFT="$ksft" run > "$out/unit.log" 2>&1; then
+	echo "ok   unit tests built and ran"
+else
+	grep -q '^# Totals' "$out/unit.log" || result fail "unit tests" "$out/unit.log"
+fi
+grep -E '^(not ok|# .*(Expected|FAIL))' "$out/unit.log" || true
+add_tap_totals "$out/unit.log"
+
+echo "== VM tests ($krel)"
+make -C selftests KSFT="$ksft" > "$out/selftests-build.log" 2>&1 ||
+	result fail "selftests build" "$out/selftests-build.log"
+# run_vm_tests.sh prints the TAP of each test binary; only failures and the
+# summary are repeated here, the whole console is in vm-612.log.
+scripts/vm-run.sh --log "$out/vm-612.log" --timeout 1200 -- \
+	env VGPU_KO="$top/vgpu.ko" selftests/run_vm_tests.sh > "$out/vm-612.out" 2>&1
+vm_rc=$?
+grep -E '^(not ok|# .*:Expected|# .* died|vm-tests:)' "$out/vm-612.out"
+add_tap_totals "$out/vm-612.out"
+if ! grep -q '^vm-tests:' "$out/vm-612.out"; then
+	result fail "VM tests ran to the end (vm-run status $vm_rc)" "$out/vm-612.out"
+fi
+if grep -nE 'BUG:|WARNING:|Oops|general protection|Call Trace:|Kernel panic|UBSAN:|KASAN:|possible .*locking|Tainted: .*[DW]' \
+	"$out/vm-612.log" > "$out/vm-612.splat"; then
+	result fail "console clean ($krel)" "$out/vm-612.splat"
+else
+	result ok "console clean ($krel)"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
