@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vgpu command decoder, validator and executor (pure logic). The module runs
+ * it in engine threads; the unit tests and the fuzzer run it in userspace.
+ */
+#ifndef VGPU_CMD_H
+#define VGPU_CMD_H
+
+#include "vgpu_pure.h"
+#ifdef __KERNEL__
+#include <uapi/linux/vgpu.h>
+#else
+#include <linux/vgpu.h>
+#endif
+
+/* Bytes one work unit of COPY, FILL or CRC32C moves. */
+#define VGPU_UNIT_BYTES		65536u
+/* GEMM work unit: a TILE x TILE block of C over up to TILE_K steps of k. */
+#define VGPU_GEMM_TILE		16u
+#define VGPU_GEMM_TILE_K	256u
+
+/**
+ * struct vgpu_mem_ops - how the executor reaches memory
+ * @read: copy @len bytes at @addr into @buf; @sys selects a DMA address
+ *	  over a window offset. Return: 0 or -EFAULT.
+ * @write: copy @len bytes from @buf to @addr, likewise.
+ * @now_ns: the device clock
+ *
+ * The executor only calls these with ranges it has validated: window ranges
+ * lie inside the window. DMA ranges are checked by the callee.
+ */
+struct vgpu_mem_ops {
+	int (*read)(void *ctx, bool sys, u64 addr, void *buf, size_t len);
+	int (*write)(void *ctx, bool sys, u64 addr, const void *buf,
+		     size_t len);
+	u64 (*now_ns)(void *ctx);
+};
+
+/**
+ * struct vgpu_exec - a command in progress
+ * @cmd: the command, copied from the ring and validated
+ * @done: progress: bytes done, or for GEMM the tile index
+ * @k: GEMM: k steps accumulated into @acc for the current tile
+ * @crc: CRC32C running value
+ * @acc: GEMM accumulators of the current tile
+ * @buf: bounce buffer for one work unit
+ */
+struct vgpu_exec {
+	struct vgpu_cmd cmd;
+	u64 done;
+	u32 k;
+	u32 crc;
+	s32 acc[VGPU_GEMM_TILE][VGPU_GEMM_TILE];
+	u8 buf[VGPU_UNIT_BYTES];
+};
+
+/* vgpu_exec_step() results besides a negative VGPU_ERR_* code. */
+#define VGPU_STEP_DONE	0	/* the command is complete */
+#define VGPU_STEP_MORE	1	/* more work units remain */
+
+int vgpu_cmd_validate(const struct vgpu_cmd *cmd, u64 window, u64 *bad_addr);
+void vgpu_exec_start(struct vgpu_exec *ex, const struct vgpu_cmd *cmd);
+int vgpu_exec_step(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
+		   void *ctx, u64 *bad_addr, u64 *bytes);
+u32 vgpu_crc32c_update(u32 crc, const u8 *p, size_t len);
+u32 vgpu_caps(void);
+
+#endif /* VGPU_CMD_H */
