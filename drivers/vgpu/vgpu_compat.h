@@ -7,6 +7,7 @@
 #define VGPU_COMPAT_H
 
 #include <linux/eventfd.h>
+#include <linux/mm.h>
 #include <linux/version.h>
 #include <linux/vfio.h>
 
@@ -38,5 +39,16 @@ static inline void vgpu_eventfd_signal(struct eventfd_ctx *ctx)
 #else
 #define VGPU_VFIO_IOMMUFD_OPS
 #endif
+
+/* vm_flags became read-only behind vm_flags_set() in 6.3. */
+static inline void vgpu_vm_flags_set(struct vm_area_struct *vma,
+				     unsigned long flags)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
 
 #endif /* VGPU_COMPAT_H */

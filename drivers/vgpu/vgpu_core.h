@@ -14,12 +14,37 @@
 #include <linux/vfio.h>
 
 #include "vgpu_alloc.h"
+#include "vgpu_cmd.h"
 #include "vgpu_profile.h"
 
 /* Most simulated devices the module creates. */
 #define VGPU_MAX_DEVICES	8
 
 struct vgpu;
+
+/* Emulated PCI config space: a PCIe function's 4 KiB. */
+#define VGPU_CFG_SIZE		4096
+
+/**
+ * struct vgpu_engine - one engine of a device, run by a kernel thread
+ * @dev: the device
+ * @id: engine number on the device
+ * @thread: the engine's kthread, "vgpuN-eM"
+ * @rq_lock: protects @rq and every queued vGPU's &vgpu.rq_node
+ * @rq: vGPUs with work, served in FIFO order
+ * @wq: the thread sleeps here while @rq is empty
+ * @run_lock: held by the thread while it runs a vGPU; taking it waits out
+ *	      the vGPU in flight
+ */
+struct vgpu_engine {
+	struct vgpu_device *dev;
+	unsigned int id;
+	struct task_struct *thread;
+	spinlock_t rq_lock; /* see above */
+	struct list_head rq;
+	wait_queue_head_t wq;
+	struct mutex run_lock; /* see above */
+};
 
 /**
  * struct vgpu_hw_ops - what a device backend does for the core
@@ -67,6 +92,7 @@ struct vgpu_type {
  * @engines: engine partition allocator
  * @vgpus: list of &struct vgpu on this device
  * @nr_vgpus: length of @vgpus
+ * @engine: the engines, @num_engines of them
  */
 struct vgpu_device {
 	struct device dev;
@@ -86,6 +112,39 @@ struct vgpu_device {
 	struct vgpu_engine_pool engines;
 	struct list_head vgpus;
 	unsigned int nr_vgpus;
+	struct vgpu_engine *engine;
+};
+
+/**
+ * struct vgpu_regs - a vGPU's BAR0 register state (see uapi/linux/vgpu.h)
+ * @ring_base: ring offset in the window
+ * @ring_size: ring entries
+ * @ring_ctrl: VGPU_RING_* bits
+ * @head: next ring entry the device reads
+ * @tail: last tail the guest wrote to the doorbell
+ * @fence: last fence value written
+ * @completed: commands completed since reset
+ * @irq_status: VGPU_IRQ_* bits raised and not acknowledged
+ * @irq_mask: VGPU_IRQ_* bits masked
+ * @err_code: enum vgpu_error of the fault that halted the ring
+ * @err_index: ring index of the faulting command
+ * @err_addr: offending address
+ * @halted: the ring stopped on an error; only a reset restarts it
+ */
+struct vgpu_regs {
+	u64 ring_base;
+	u32 ring_size;
+	u32 ring_ctrl;
+	u32 head;
+	u32 tail;
+	u64 fence;
+	u64 completed;
+	u32 irq_status;
+	u32 irq_mask;
+	u32 err_code;
+	u32 err_index;
+	u64 err_addr;
+	bool halted;
 };
 
 /**
@@ -100,8 +159,20 @@ struct vgpu_device {
  * @node: entry in &vgpu_device.vgpus, under &vgpu_device.lock
  * @pages: backing pages of the window (sim backend)
  * @nr_pages: entries in @pages
- * @irq_lock: protects @req_trigger
+ * @engine: the engine that runs this vGPU's ring
+ * @rq_node: entry in &vgpu_engine.rq, under its @rq_lock
+ * @schedulable: may be queued on @engine, under its @rq_lock
+ * @lock: protects @cfg, @bar, @regs, @exec and @exec_active; held across
+ *	  one work unit at a time
+ * @cfg: emulated config space
+ * @bar: BAR0 and BAR2 address registers as programmed
+ * @regs: BAR0 register state
+ * @exec: the command in progress
+ * @exec_active: @exec holds a command not yet complete
+ * @epoch_ns: device clock origin
+ * @irq_lock: protects @req_trigger and @msix_trigger
  * @req_trigger: eventfd signalled to ask the user to release the device
+ * @msix_trigger: eventfds of the MSI-X vectors
  */
 struct vgpu {
 	struct vfio_device vdev;
@@ -116,8 +187,21 @@ struct vgpu {
 	struct page **pages;
 	unsigned long nr_pages;
 
-	struct mutex irq_lock; /* protects @req_trigger */
+	struct vgpu_engine *engine;
+	struct list_head rq_node;
+	bool schedulable;
+
+	struct mutex lock; /* see above */
+	u8 cfg[VGPU_CFG_SIZE];
+	u64 bar[2];
+	struct vgpu_regs regs;
+	struct vgpu_exec *exec;
+	bool exec_active;
+	u64 epoch_ns;
+
+	struct mutex irq_lock; /* protects @req_trigger, @msix_trigger */
 	struct eventfd_ctx *req_trigger;
+	struct eventfd_ctx *msix_trigger[VGPU_MSIX_VECTORS];
 };
 
 static inline struct vgpu_device *to_vgpu_device(struct device *dev)
@@ -154,6 +238,38 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 void vgpu_device_destroy(struct vgpu_device *vdev);
 int vgpu_class_register(void);
 void vgpu_class_unregister(void);
+
+/* vgpu_pci.c: config space */
+void vgpu_cfg_init(struct vgpu *vgpu);
+int vgpu_cfg_read(struct vgpu *vgpu, u32 off, u32 size, u32 *val);
+int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val);
+bool vgpu_mem_enabled(struct vgpu *vgpu);
+bool vgpu_master_enabled(struct vgpu *vgpu);
+
+/* vgpu_regs.c: BAR0 */
+u64 vgpu_regs_read(struct vgpu *vgpu, u32 off, u32 size);
+bool vgpu_regs_write(struct vgpu *vgpu, u32 off, u32 size, u64 val);
+void vgpu_regs_reset(struct vgpu *vgpu);
+void vgpu_raise_irq(struct vgpu *vgpu, u32 bits);
+u64 vgpu_now_ns(struct vgpu *vgpu);
+bool vgpu_ring_runnable(struct vgpu *vgpu);
+
+/* vgpu_irq.c: eventfds behind interrupts */
+int vgpu_irq_get_info(unsigned long arg);
+int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg);
+void vgpu_irq_signal(struct vgpu *vgpu, unsigned int vector);
+void vgpu_irq_request(struct vgpu *vgpu, unsigned int count);
+void vgpu_irq_release_all(struct vgpu *vgpu);
+
+/* vgpu_engine.c: engine threads */
+int vgpu_engines_start(struct vgpu_device *dev);
+void vgpu_engines_stop(struct vgpu_device *dev);
+void vgpu_engine_attach(struct vgpu *vgpu);
+void vgpu_engine_detach(struct vgpu *vgpu);
+void vgpu_engine_kick(struct vgpu *vgpu);
+
+/* Function reset: stop the queue, drop work, zero the window. */
+void vgpu_function_reset(struct vgpu *vgpu, bool cfg);
 
 int vgpu_resources_get(struct vgpu *vgpu, int profile);
 void vgpu_resources_put(struct vgpu *vgpu);

@@ -101,6 +101,9 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile)
 		goto out_mem;
 	}
 	vgpu->part = ret;
+	vgpu->engine = &dev->engine[dev->engines.parts[ret].first +
+				    (dev->engines.parts[ret].users - 1) %
+				    dev->engines.parts[ret].count];
 	vgpu->profile = profile;
 	vgpu->mem_size = p->mem_size;
 	ret = dev->hw->window_create(vgpu);
@@ -203,17 +206,22 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 	ret = device_add(&vdev->dev);
 	if (ret)
 		goto err_put;
+	ret = vgpu_engines_start(vdev);
+	if (ret)
+		goto err_del;
 	ret = mdev_register_parent(&vdev->parent, &vdev->dev,
 				   &vgpu_mdev_driver, vdev->type_list,
 				   vdev->nr_profiles);
 	if (ret)
-		goto err_del;
+		goto err_engines;
 	dev_info(&vdev->dev,
 		 "%s backend, %llu MiB memory, %u engines, %u vGPU types\n",
 		 vdev->hw->name, vdev->mem_size >> 20, vdev->num_engines,
 		 vdev->nr_profiles);
 	return vdev;
 
+err_engines:
+	vgpu_engines_stop(vdev);
 err_del:
 	device_del(&vdev->dev);
 err_put:
@@ -229,5 +237,6 @@ void vgpu_device_destroy(struct vgpu_device *vdev)
 {
 	mdev_unregister_parent(&vdev->parent);
 	WARN_ON(vdev->nr_vgpus);
+	vgpu_engines_stop(vdev);
 	device_unregister(&vdev->dev);
 }

@@ -19,6 +19,8 @@
  * Memory is never pulled from under an open device. The window and the engine
  * seat are freed only once the last reference is gone (vgpu_vfio_release()).
  */
+#include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
@@ -36,55 +38,265 @@ static struct vgpu_type *to_vgpu_type(struct mdev_type *mtype)
 	return container_of(mtype, struct vgpu_type, mtype);
 }
 
+/* VFIO region offsets: region index in the bits above 40. */
+#define VGPU_OFFSET_SHIFT	40
+#define VGPU_OFFSET_INDEX(off)	((off) >> VGPU_OFFSET_SHIFT)
+#define VGPU_OFFSET_MASK	((1ULL << VGPU_OFFSET_SHIFT) - 1)
+#define VGPU_INDEX_TO_OFFSET(i)	((u64)(i) << VGPU_OFFSET_SHIFT)
+
 static int vgpu_vfio_init(struct vfio_device *vdev)
 {
 	struct vgpu *vgpu = to_vgpu(vdev);
 	struct mdev_device *mdev = to_mdev_device(vdev->dev);
 	struct vgpu_type *type = to_vgpu_type(mdev->type);
+	int ret;
 
 	vgpu->dev = type->dev;
 	vgpu->mdev = mdev;
+	mutex_init(&vgpu->lock);
 	mutex_init(&vgpu->irq_lock);
-	return vgpu_resources_get(vgpu, type->index);
+	INIT_LIST_HEAD(&vgpu->rq_node);
+	vgpu->exec = kvzalloc(sizeof(*vgpu->exec), GFP_KERNEL);
+	if (!vgpu->exec)
+		return -ENOMEM;
+	ret = vgpu_resources_get(vgpu, type->index);
+	if (ret) {
+		kvfree(vgpu->exec);
+		return ret;
+	}
+	vgpu_cfg_init(vgpu);
+	mutex_lock(&vgpu->lock);
+	vgpu_regs_reset(vgpu);
+	mutex_unlock(&vgpu->lock);
+	vgpu_engine_attach(vgpu);
+	return 0;
 }
 
 static void vgpu_vfio_release(struct vfio_device *vdev)
 {
 	struct vgpu *vgpu = to_vgpu(vdev);
 
+	vgpu_engine_detach(vgpu);
 	vgpu_resources_put(vgpu);
+	kvfree(vgpu->exec);
 	mutex_destroy(&vgpu->irq_lock);
+	mutex_destroy(&vgpu->lock);
 }
 
-static void vgpu_set_req_trigger(struct vgpu *vgpu, struct eventfd_ctx *ctx)
+/**
+ * vgpu_function_reset() - reset a vGPU as a function level reset does
+ * @vgpu: the vGPU; must not hold &vgpu.lock
+ * @cfg: also return config space to its power-on state
+ *
+ * Stops the queue, drops pending work, zeroes the window and restores
+ * register defaults.
+ */
+void vgpu_function_reset(struct vgpu *vgpu, bool cfg)
 {
-	mutex_lock(&vgpu->irq_lock);
-	if (vgpu->req_trigger)
-		eventfd_ctx_put(vgpu->req_trigger);
-	vgpu->req_trigger = ctx;
-	mutex_unlock(&vgpu->irq_lock);
+	vgpu_engine_detach(vgpu);
+	mutex_lock(&vgpu->lock);
+	vgpu_regs_reset(vgpu);
+	if (cfg)
+		vgpu_cfg_init(vgpu);
+	vgpu->dev->hw->window_clear(vgpu);
+	mutex_unlock(&vgpu->lock);
+	vgpu_engine_attach(vgpu);
 }
 
 static void vgpu_vfio_close(struct vfio_device *vdev)
 {
-	vgpu_set_req_trigger(to_vgpu(vdev), NULL);
+	struct vgpu *vgpu = to_vgpu(vdev);
+
+	/* No DMA once the user's address space is gone: stop the queue. */
+	vgpu_engine_detach(vgpu);
+	mutex_lock(&vgpu->lock);
+	vgpu_regs_reset(vgpu);
+	vgpu_cfg_init(vgpu);
+	mutex_unlock(&vgpu->lock);
+	vgpu_irq_release_all(vgpu);
+	vgpu_engine_attach(vgpu);
 }
 
 static void vgpu_vfio_request(struct vfio_device *vdev, unsigned int count)
 {
+	vgpu_irq_request(to_vgpu(vdev), count);
+}
+
+/* The user unmapped DMA memory: wait out the work unit in flight. */
+static void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 len)
+{
 	struct vgpu *vgpu = to_vgpu(vdev);
 
-	mutex_lock(&vgpu->irq_lock);
-	if (vgpu->req_trigger) {
-		if (!count)
-			dev_notice(vdev->dev,
-				   "removal requested; asking the user to release the vGPU\n");
-		vgpu_eventfd_signal(vgpu->req_trigger);
-	} else if (!count) {
-		dev_notice(vdev->dev,
-			   "removal requested; waiting for the user to close the vGPU (no request interrupt registered)\n");
+	mutex_lock(&vgpu->lock);
+	mutex_unlock(&vgpu->lock);
+}
+
+/* One naturally aligned access of 1, 2, 4 or 8 bytes to config or BAR0. */
+static int vgpu_reg_access(struct vgpu *vgpu, unsigned int index, u32 off,
+			   u32 size, u64 *val, bool write)
+{
+	bool reset = false;
+	u32 v32 = (u32)*val;
+	int ret = 0;
+
+	mutex_lock(&vgpu->lock);
+	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
+		if (size == 8) {
+			ret = -EINVAL;
+		} else if (write) {
+			ret = vgpu_cfg_write(vgpu, off, size, v32);
+			reset = ret == 1;
+			ret = ret == 1 ? 0 : ret;
+		} else {
+			ret = vgpu_cfg_read(vgpu, off, size, &v32);
+			*val = v32;
+		}
+	} else if (write) {
+		reset = vgpu_regs_write(vgpu, off, size, *val);
+	} else {
+		*val = vgpu_regs_read(vgpu, off, size);
 	}
-	mutex_unlock(&vgpu->irq_lock);
+	mutex_unlock(&vgpu->lock);
+	if (reset)
+		vgpu_function_reset(vgpu, index == VFIO_PCI_CONFIG_REGION_INDEX);
+	return ret;
+}
+
+static u64 vgpu_region_size(struct vgpu *vgpu, unsigned int index)
+{
+	switch (index) {
+	case VFIO_PCI_CONFIG_REGION_INDEX:
+		return VGPU_CFG_SIZE;
+	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_REGS:
+		return VGPU_REGS_SIZE;
+	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_WINDOW:
+		return vgpu->mem_size;
+	}
+	return 0;
+}
+
+/* Split [pos, pos + count) of a trapped region into aligned accesses. */
+static ssize_t vgpu_rw_regs(struct vgpu *vgpu, unsigned int index,
+			    char __user *buf, size_t count, u64 pos,
+			    bool write)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		u32 off = pos + done;
+		size_t left = count - done;
+		u32 size = (left >= 8 && !(off & 7)) ? 8 :
+			   (left >= 4 && !(off & 3)) ? 4 :
+			   (left >= 2 && !(off & 1)) ? 2 : 1;
+		u64 val = 0;
+		int ret;
+
+		if (index == VFIO_PCI_CONFIG_REGION_INDEX && size == 8)
+			size = 4;
+		if (write && copy_from_user(&val, buf + done, size))
+			return -EFAULT;
+		ret = vgpu_reg_access(vgpu, index, off, size, &val, write);
+		if (ret)
+			return ret;
+		if (!write && copy_to_user(buf + done, &val, size))
+			return -EFAULT;
+		done += size;
+	}
+	return done;
+}
+
+/* read()/write() on BAR2: the window, a page at a time. */
+static ssize_t vgpu_rw_window(struct vgpu *vgpu, char __user *buf,
+			      size_t count, u64 pos, bool write)
+{
+	size_t done = 0;
+
+	while (done < count) {
+		u64 off = pos + done;
+		size_t in = offset_in_page(off);
+		size_t n = min_t(size_t, count - done, PAGE_SIZE - in);
+		void *va = kmap_local_page(vgpu->pages[off >> PAGE_SHIFT]);
+		unsigned long left;
+
+		if (write)
+			left = copy_from_user(va + in, buf + done, n);
+		else
+			left = copy_to_user(buf + done, va + in, n);
+		kunmap_local(va);
+		if (left)
+			return done ? done : -EFAULT;
+		done += n;
+	}
+	return done;
+}
+
+static ssize_t vgpu_vfio_rw(struct vfio_device *vdev, char __user *buf,
+			    size_t count, loff_t *ppos, bool write)
+{
+	struct vgpu *vgpu = to_vgpu(vdev);
+	unsigned int index = VGPU_OFFSET_INDEX(*ppos);
+	u64 pos = *ppos & VGPU_OFFSET_MASK;
+	u64 size = vgpu_region_size(vgpu, index);
+	ssize_t ret;
+
+	if (!size || pos >= size || count > size - pos)
+		return -EINVAL;
+	if (index == VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_WINDOW)
+		ret = vgpu_rw_window(vgpu, buf, count, pos, write);
+	else
+		ret = vgpu_rw_regs(vgpu, index, buf, count, pos, write);
+	if (ret > 0)
+		*ppos += ret;
+	return ret;
+}
+
+static ssize_t vgpu_vfio_read(struct vfio_device *vdev, char __user *buf,
+			      size_t count, loff_t *ppos)
+{
+	return vgpu_vfio_rw(vdev, buf, count, ppos, false);
+}
+
+static ssize_t vgpu_vfio_write(struct vfio_device *vdev,
+			       const char __user *buf, size_t count,
+			       loff_t *ppos)
+{
+	return vgpu_vfio_rw(vdev, (char __user *)buf, count, ppos, true);
+}
+
+static vm_fault_t vgpu_window_fault(struct vm_fault *vmf)
+{
+	struct vgpu *vgpu = vmf->vma->vm_private_data;
+	unsigned long pgoff = vmf->pgoff &
+			      (VGPU_OFFSET_MASK >> PAGE_SHIFT);
+
+	if (pgoff >= vgpu->nr_pages)
+		return VM_FAULT_SIGBUS;
+	vmf->page = vgpu->pages[pgoff];
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct vgpu_window_vm_ops = {
+	.fault = vgpu_window_fault,
+};
+
+static int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
+{
+	struct vgpu *vgpu = to_vgpu(vdev);
+	u64 index = vma->vm_pgoff >> (VGPU_OFFSET_SHIFT - PAGE_SHIFT);
+	u64 pgoff = vma->vm_pgoff & (VGPU_OFFSET_MASK >> PAGE_SHIFT);
+	u64 pages = vma_pages(vma);
+
+	if (index != VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_WINDOW)
+		return -EINVAL;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	if (pgoff >= vgpu->nr_pages || pages > vgpu->nr_pages - pgoff)
+		return -EINVAL;
+	vma->vm_ops = &vgpu_window_vm_ops;
+	vma->vm_private_data = vgpu;
+	vgpu_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return 0;
 }
 
 static int vgpu_ioctl_get_info(unsigned long arg)
@@ -102,69 +314,25 @@ static int vgpu_ioctl_get_info(unsigned long arg)
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
-static int vgpu_ioctl_get_irq_info(unsigned long arg)
+static int vgpu_ioctl_region_info(struct vgpu *vgpu, unsigned long arg)
 {
-	struct vfio_irq_info info;
-	unsigned long minsz = offsetofend(struct vfio_irq_info, count);
+	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
+	struct vfio_region_info info;
 
 	if (copy_from_user(&info, (void __user *)arg, minsz))
 		return -EFAULT;
-	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_IRQS)
+	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
+	info.offset = VGPU_INDEX_TO_OFFSET(info.index);
+	info.size = vgpu_region_size(vgpu, info.index);
 	info.flags = 0;
-	info.count = 0;
-	if (info.index == VFIO_PCI_REQ_IRQ_INDEX) {
-		info.flags = VFIO_IRQ_INFO_EVENTFD;
-		info.count = 1;
-	}
+	info.cap_offset = 0;
+	if (info.size)
+		info.flags = VFIO_REGION_INFO_FLAG_READ |
+			     VFIO_REGION_INFO_FLAG_WRITE;
+	if (info.index == VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_WINDOW)
+		info.flags |= VFIO_REGION_INFO_FLAG_MMAP;
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
-}
-
-static int vgpu_ioctl_set_irqs(struct vgpu *vgpu, unsigned long arg)
-{
-	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
-	struct eventfd_ctx *ctx = NULL;
-	struct vfio_irq_set hdr;
-	size_t data_size = 0;
-	s32 fd;
-	int ret;
-
-	if (copy_from_user(&hdr, (void __user *)arg, minsz))
-		return -EFAULT;
-	ret = vfio_set_irqs_validate_and_prepare(&hdr, 1, VFIO_PCI_NUM_IRQS,
-						 &data_size);
-	if (ret)
-		return ret;
-	if (hdr.index != VFIO_PCI_REQ_IRQ_INDEX)
-		return -EINVAL;
-	if (!(hdr.flags & VFIO_IRQ_SET_ACTION_TRIGGER))
-		return -EINVAL;
-
-	if (hdr.flags & VFIO_IRQ_SET_DATA_NONE) {
-		/* count 0 disables; count 1 fires the trigger once. */
-		if (!hdr.count) {
-			vgpu_set_req_trigger(vgpu, NULL);
-		} else {
-			mutex_lock(&vgpu->irq_lock);
-			if (vgpu->req_trigger)
-				vgpu_eventfd_signal(vgpu->req_trigger);
-			mutex_unlock(&vgpu->irq_lock);
-		}
-		return 0;
-	}
-	if (!(hdr.flags & VFIO_IRQ_SET_DATA_EVENTFD))
-		return -EINVAL;
-	if (copy_from_user(&fd, (void __user *)(arg + minsz), sizeof(fd)))
-		return -EFAULT;
-	if (fd >= 0) {
-		ctx = eventfd_ctx_fdget(fd);
-		if (IS_ERR(ctx))
-			return PTR_ERR(ctx);
-	} else if (fd != -1) {
-		return -EINVAL;
-	}
-	vgpu_set_req_trigger(vgpu, ctx);
-	return 0;
 }
 
 static long vgpu_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
@@ -175,12 +343,14 @@ static long vgpu_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
 		return vgpu_ioctl_get_info(arg);
+	case VFIO_DEVICE_GET_REGION_INFO:
+		return vgpu_ioctl_region_info(vgpu, arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
-		return vgpu_ioctl_get_irq_info(arg);
+		return vgpu_irq_get_info(arg);
 	case VFIO_DEVICE_SET_IRQS:
-		return vgpu_ioctl_set_irqs(vgpu, arg);
+		return vgpu_irq_set(vgpu, arg);
 	case VFIO_DEVICE_RESET:
-		vgpu->dev->hw->window_clear(vgpu);
+		vgpu_function_reset(vgpu, true);
 		return 0;
 	}
 	return -ENOTTY;
@@ -191,8 +361,12 @@ static const struct vfio_device_ops vgpu_vfio_ops = {
 	.init = vgpu_vfio_init,
 	.release = vgpu_vfio_release,
 	.close_device = vgpu_vfio_close,
+	.read = vgpu_vfio_read,
+	.write = vgpu_vfio_write,
+	.mmap = vgpu_vfio_mmap,
 	.ioctl = vgpu_vfio_ioctl,
 	.request = vgpu_vfio_request,
+	.dma_unmap = vgpu_vfio_dma_unmap,
 	VGPU_VFIO_IOMMUFD_OPS
 };
 

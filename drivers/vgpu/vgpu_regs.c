@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu BAR0 register file emulation.
+ *
+ * DOC: register file
+ *
+ * BAR0 is trapped: every access reaches vgpu_regs_read() or
+ * vgpu_regs_write() through the VFIO device's read/write path, at any width
+ * from 1 to 8 bytes. 64-bit registers are two little-endian dwords; an
+ * 8-byte read sees both halves at one instant. Unknown offsets read 0 and
+ * ignore writes; so do all accesses while the command register's memory bit
+ * is clear (reads then return all ones, as a master abort would).
+ *
+ * The ring is programmed while disabled (writes to RING_BASE and RING_SIZE
+ * are ignored while it is enabled). Enabling checks the ring lies in the
+ * window; enabling also sets head and tail to 0. A doorbell write sets the
+ * tail; a tail >= RING_SIZE is a ring fault. Any fault sets ERR_*, halts
+ * the ring and raises VGPU_IRQ_ERROR; only a reset (RESET register, FLR or
+ * VFIO_DEVICE_RESET) clears it.
+ */
+#include <linux/ktime.h>
+
+#include "vgpu_core.h"
+
+/**
+ * vgpu_now_ns() - the vGPU's device clock
+ * @vgpu: the vGPU
+ *
+ * Return: nanoseconds since the vGPU was created or last reset.
+ */
+u64 vgpu_now_ns(struct vgpu *vgpu)
+{
+	return ktime_get_ns() - vgpu->epoch_ns;
+}
+
+/**
+ * vgpu_regs_reset() - restore register defaults and drop pending work
+ * @vgpu: the vGPU, with &vgpu.lock held and its engine detached
+ */
+void vgpu_regs_reset(struct vgpu *vgpu)
+{
+	lockdep_assert_held(&vgpu->lock);
+	memset(&vgpu->regs, 0, sizeof(vgpu->regs));
+	vgpu->regs.irq_mask = 0;
+	vgpu->exec_active = false;
+	vgpu->epoch_ns = ktime_get_ns();
+}
+
+/**
+ * vgpu_ring_runnable() - whether the engine has work to do for @vgpu
+ * @vgpu: the vGPU, with &vgpu.lock held
+ *
+ * Return: true if the ring is enabled, not halted, bus mastering is on and a
+ * command is in progress or waiting.
+ */
+bool vgpu_ring_runnable(struct vgpu *vgpu)
+{
+	const struct vgpu_regs *r = &vgpu->regs;
+
+	lockdep_assert_held(&vgpu->lock);
+	return (r->ring_ctrl & VGPU_RING_ENABLE) && !r->halted &&
+	       vgpu_master_enabled(vgpu) &&
+	       (vgpu->exec_active || r->head != r->tail);
+}
+
+/**
+ * vgpu_raise_irq() - latch interrupt sources and signal unmasked ones
+ * @vgpu: the vGPU, with &vgpu.lock held
+ * @bits: VGPU_IRQ_* sources
+ */
+void vgpu_raise_irq(struct vgpu *vgpu, u32 bits)
+{
+	u32 fire;
+
+	lockdep_assert_held(&vgpu->lock);
+	vgpu->regs.irq_status |= bits;
+	fire = bits & ~vgpu->regs.irq_mask;
+	if (fire & VGPU_IRQ_COMPLETION)
+		vgpu_irq_signal(vgpu, VGPU_MSIX_COMPLETION);
+	if (fire & VGPU_IRQ_ERROR)
+		vgpu_irq_signal(vgpu, VGPU_MSIX_ERROR);
+}
+
+static void vgpu_ring_fault(struct vgpu *vgpu, u32 code, u64 addr)
+{
+	struct vgpu_regs *r = &vgpu->regs;
+
+	r->err_code = code;
+	r->err_index = r->head;
+	r->err_addr = addr;
+	r->halted = true;
+	vgpu_raise_irq(vgpu, VGPU_IRQ_ERROR);
+}
+
+static u32 vgpu_reg32(struct vgpu *vgpu, u32 off, u64 now)
+{
+	const struct vgpu_regs *r = &vgpu->regs;
+	u32 status;
+
+	switch (off) {
+	case VGPU_REG_ID:
+		return VGPU_ID_MAGIC;
+	case VGPU_REG_VERSION:
+		return VGPU_VERSION_MAJOR << 16 | VGPU_VERSION_MINOR;
+	case VGPU_REG_CAPS:
+		return vgpu_caps();
+	case VGPU_REG_ENGINES:
+		return vgpu_profile_of(vgpu)->engines;
+	case VGPU_REG_WINDOW_SIZE:
+		return (u32)vgpu->mem_size;
+	case VGPU_REG_WINDOW_SIZE + 4:
+		return vgpu->mem_size >> 32;
+	case VGPU_REG_UNIT_BYTES:
+		return VGPU_UNIT_BYTES;
+	case VGPU_REG_UNIT_TILE:
+		return VGPU_GEMM_TILE;
+	case VGPU_REG_RING_BASE:
+		return (u32)r->ring_base;
+	case VGPU_REG_RING_BASE + 4:
+		return r->ring_base >> 32;
+	case VGPU_REG_RING_SIZE:
+		return r->ring_size;
+	case VGPU_REG_RING_CTRL:
+		return r->ring_ctrl;
+	case VGPU_REG_RING_HEAD:
+		return r->head;
+	case VGPU_REG_RING_TAIL:
+		return r->tail;
+	case VGPU_REG_FENCE:
+		return (u32)r->fence;
+	case VGPU_REG_FENCE + 4:
+		return r->fence >> 32;
+	case VGPU_REG_IRQ_STATUS:
+		return r->irq_status;
+	case VGPU_REG_IRQ_MASK:
+		return r->irq_mask;
+	case VGPU_REG_ERR_CODE:
+		return r->err_code;
+	case VGPU_REG_ERR_INDEX:
+		return r->err_index;
+	case VGPU_REG_ERR_ADDR:
+		return (u32)r->err_addr;
+	case VGPU_REG_ERR_ADDR + 4:
+		return r->err_addr >> 32;
+	case VGPU_REG_STATUS:
+		status = r->halted ? VGPU_STATUS_HALTED : 0;
+		if ((r->ring_ctrl & VGPU_RING_ENABLE) && !r->halted)
+			status |= VGPU_STATUS_RUNNING;
+		if (!vgpu->exec_active && r->head == r->tail)
+			status |= VGPU_STATUS_IDLE;
+		return status;
+	case VGPU_REG_TIMESTAMP:
+		return (u32)now;
+	case VGPU_REG_TIMESTAMP + 4:
+		return now >> 32;
+	case VGPU_REG_COMPLETED:
+		return (u32)r->completed;
+	case VGPU_REG_COMPLETED + 4:
+		return r->completed >> 32;
+	}
+	return 0;
+}
+
+/**
+ * vgpu_regs_read() - a BAR0 read
+ * @vgpu: the vGPU, with &vgpu.lock held
+ * @off: offset in BAR0
+ * @size: 1, 2, 4 or 8
+ *
+ * Return: the value, zero-extended.
+ */
+u64 vgpu_regs_read(struct vgpu *vgpu, u32 off, u32 size)
+{
+	u64 now = vgpu_now_ns(vgpu), val = 0;
+	u32 i;
+
+	lockdep_assert_held(&vgpu->lock);
+	if (!vgpu_mem_enabled(vgpu))
+		return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+	for (i = 0; i < size; i++) {
+		u32 o = off + i;
+		u32 dw = vgpu_reg32(vgpu, o & ~3u, now);
+
+		val |= (u64)((dw >> ((o & 3) * 8)) & 0xff) << (8 * i);
+	}
+	return val;
+}
+
+static bool vgpu_ring_fits(struct vgpu *vgpu)
+{
+	const struct vgpu_regs *r = &vgpu->regs;
+	u64 bytes = (u64)r->ring_size * sizeof(struct vgpu_cmd);
+
+	return r->ring_size >= VGPU_RING_MIN_ENTRIES &&
+	       r->ring_size <= VGPU_RING_MAX_ENTRIES &&
+	       is_power_of_2(r->ring_size) &&
+	       IS_ALIGNED(r->ring_base, VGPU_RING_ALIGN) &&
+	       r->ring_base <= vgpu->mem_size &&
+	       bytes <= vgpu->mem_size - r->ring_base;
+}
+
+static void vgpu_write_ring_ctrl(struct vgpu *vgpu, u32 val)
+{
+	struct vgpu_regs *r = &vgpu->regs;
+	bool was = r->ring_ctrl & VGPU_RING_ENABLE;
+
+	if (!(val & VGPU_RING_ENABLE)) {
+		/* Disabling lets the command in progress finish. */
+		r->ring_ctrl = 0;
+		return;
+	}
+	if (was)
+		return;
+	if (!vgpu_ring_fits(vgpu)) {
+		vgpu_ring_fault(vgpu, VGPU_ERR_RING, r->ring_base);
+		return;
+	}
+	r->ring_ctrl = VGPU_RING_ENABLE;
+	r->head = 0;
+	r->tail = 0;
+}
+
+static void vgpu_write_doorbell(struct vgpu *vgpu, u32 val)
+{
+	struct vgpu_regs *r = &vgpu->regs;
+
+	if (!(r->ring_ctrl & VGPU_RING_ENABLE) || r->halted)
+		return;
+	if (val >= r->ring_size) {
+		vgpu_ring_fault(vgpu, VGPU_ERR_RING, val);
+		return;
+	}
+	r->tail = val;
+	if (vgpu_ring_runnable(vgpu))
+		vgpu_engine_kick(vgpu);
+}
+
+/* Returns true if the write asks for a function reset. */
+static bool vgpu_reg32_write(struct vgpu *vgpu, u32 off, u32 val)
+{
+	struct vgpu_regs *r = &vgpu->regs;
+	bool enabled = r->ring_ctrl & VGPU_RING_ENABLE;
+	u32 pending;
+
+	switch (off) {
+	case VGPU_REG_RING_BASE:
+		if (!enabled)
+			r->ring_base = (r->ring_base & ~0xffffffffULL) | val;
+		break;
+	case VGPU_REG_RING_BASE + 4:
+		if (!enabled)
+			r->ring_base = (r->ring_base & 0xffffffffULL) |
+				       (u64)val << 32;
+		break;
+	case VGPU_REG_RING_SIZE:
+		if (!enabled)
+			r->ring_size = val;
+		break;
+	case VGPU_REG_RING_CTRL:
+		vgpu_write_ring_ctrl(vgpu, val);
+		break;
+	case VGPU_REG_DOORBELL:
+		vgpu_write_doorbell(vgpu, val);
+		break;
+	case VGPU_REG_IRQ_STATUS:
+		r->irq_status &= ~val;
+		break;
+	case VGPU_REG_IRQ_MASK:
+		pending = r->irq_status & r->irq_mask & ~val;
+		r->irq_mask = val & (VGPU_IRQ_COMPLETION | VGPU_IRQ_ERROR);
+		/* Unmasking a latched source delivers it. */
+		if (pending)
+			vgpu_raise_irq(vgpu, pending);
+		break;
+	case VGPU_REG_RESET:
+		return val == VGPU_RESET_MAGIC;
+	}
+	return false;
+}
+
+/**
+ * vgpu_regs_write() - a BAR0 write
+ * @vgpu: the vGPU, with &vgpu.lock held
+ * @off: offset in BAR0
+ * @size: 1, 2, 4 or 8
+ * @val: the value
+ *
+ * A write narrower than a register is merged into the register's current
+ * value; an 8-byte write at a 4-aligned offset writes two registers.
+ *
+ * Return: true if the caller must reset the function after dropping
+ * &vgpu.lock (the RESET register was written).
+ */
+bool vgpu_regs_write(struct vgpu *vgpu, u32 off, u32 size, u64 val)
+{
+	u64 now = vgpu_now_ns(vgpu);
+	bool reset = false;
+	u32 i;
+
+	lockdep_assert_held(&vgpu->lock);
+	if (!vgpu_mem_enabled(vgpu))
+		return false;
+	if (size == 8 && !(off & 3)) {
+		reset = vgpu_reg32_write(vgpu, off, (u32)val);
+		return vgpu_reg32_write(vgpu, off + 4, val >> 32) || reset;
+	}
+	for (i = 0; i < size;) {
+		u32 o = off + i, base = o & ~3u, shift = (o & 3) * 8;
+		u32 n = min(size - i, 4 - (o & 3));
+		u32 mask = (n == 4 ? ~0u : ((1u << (n * 8)) - 1)) << shift;
+		u32 cur = vgpu_reg32(vgpu, base, now);
+		u32 part = (u32)(val >> (8 * i)) << shift;
+
+		/* W1C and the doorbell take only the bytes written. */
+		if (base == VGPU_REG_IRQ_STATUS)
+			cur = 0;
+		reset |= vgpu_reg32_write(vgpu, base,
+					  (cur & ~mask) | (part & mask));
+		i += n;
+	}
+	return reset;
+}
