@@ -181,10 +181,11 @@ else
     [[ -n $kernel ]] ||
         die "apt knows no linux-image-6.12.X+deb12-amd64-unsigned with matching headers (is bookworm-backports or a 6.12 suite in sources.list?)"
     step "kernel: newest 6.12 with image and headers is $kernel"
+    # Only what is missing: naming an installed package would upgrade it.
     step "apt-get install (log: $APT_LOG)"
     run_apt install -y --no-install-recommends \
         -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        "linux-image-$kernel-unsigned" "linux-headers-$kernel" "${BASE_PACKAGES[@]}"
+        "linux-image-$kernel-unsigned" "linux-headers-$kernel" "${missing[@]}"
     mapfile -t missing < <(missing_packages "${BASE_PACKAGES[@]}" \
         "linux-image-$kernel-unsigned" "linux-headers-$kernel")
     ((${#missing[@]} == 0)) || die "still not installed after apt-get: ${missing[*]}"

@@ -10,7 +10,8 @@
 #   host's /lib/modules/REL, so `modprobe` resolves dependencies normally)
 #   while every write stays in guest RAM.  If overlayfs refuses 9p as a lower
 #   layer, the guest falls back to the read-only 9p root plus tmpfs mounts on
-#   /tmp, /run, /var/tmp and /var/lib.
+#   /tmp, /run, /var/tmp and /var/lib (the kernel argument vm_run.no_overlay,
+#   e.g. via --append, forces that fallback, for testing it).
 # * A second 9p export (tag "share", read-write) mounts --share DIR at the
 #   same absolute path it has on the host, so results written there survive.
 # * A third, private 9p export (tag "vgpuctl") is a fresh temporary directory
@@ -74,7 +75,11 @@ Options:
 
 Inside the guest: VGPU_IN_VM=1, HOME=/root, cwd = the directory $PROG was
 started from if it lies under the share, else /.  proc, sys, devtmpfs,
-devpts, debugfs (/sys/kernel/debug) and tmpfs /tmp are mounted.
+devpts, debugfs (/sys/kernel/debug) and tmpfs /tmp are mounted.  The root
+is the host's, read-only underneath and writable through a tmpfs overlay;
+only the share (and nothing else) writes through to the host.  COMMAND's
+stdin is /dev/null; its stdout/stderr go to the console, i.e. to this
+script's stdout and the log.  The full guest dmesg is appended to the log.
 
 Exit status: COMMAND's status; 124 on timeout; 125 if the VM ended without
 reporting a status (kernel panic, boot failure; see the log); 2 on usage
@@ -212,10 +217,17 @@ mount -t 9p -o "$O9P,cache=loose,ro" hostroot /lower || die "cannot mount the ho
 mount -t tmpfs -o mode=0755 tmpfs /rw
 mkdir -p /rw/upper /rw/work
 R=/newroot
-if mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work $R; then
+# "vm_run.no_overlay" on the kernel command line forces the fallback (for testing).
+case " $(cat /proc/cmdline) " in
+*" vm_run.no_overlay "*) overlay=no ;;
+*) overlay=yes ;;
+esac
+if [ $overlay = yes ] &&
+	mount -t overlay overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work $R; then
 	:
 else
-	msg "overlayfs over 9p failed; using the read-only 9p root with tmpfs on /tmp /run /var/tmp /var/lib"
+	[ $overlay = yes ] && msg "warning: overlayfs over 9p failed"
+	msg "root: read-only 9p, with tmpfs on /tmp /run /var/tmp /var/lib"
 	mount --bind /lower $R || die "cannot bind the host root"
 	mount -t tmpfs -o mode=1777 tmpfs $R/var/tmp
 	mount -t tmpfs -o mode=0755 tmpfs $R/var/lib
@@ -381,8 +393,13 @@ key_input() {
 INITRAMFS_DIR=$CACHE_DIR/initramfs
 key=$(key_input | sha256sum | cut -c1-16)
 INITRD=$INITRAMFS_DIR/initramfs-$RELEASE-$key.cpio
-if [[ ! -f $INITRD ]]; then
+if [[ -f $INITRD ]]; then
+    # Mark it as used, so the pruning below spares it.
+    touch -c "$INITRD" 2>/dev/null || true
+else
     mkdir -p "$INITRAMFS_DIR"
+    # Drop images unused for two weeks (superseded init scripts or kernels).
+    find "$INITRAMFS_DIR" -maxdepth 1 -name 'initramfs-*.cpio' -mtime +14 -delete 2>/dev/null || true
     tmp_initrd=$(mktemp "$INITRAMFS_DIR/.build.XXXXXX")
     if ! (build_initramfs "$tmp_initrd"); then
         rm -f "$tmp_initrd"
@@ -426,7 +443,10 @@ for kv in ${USER_ENV[@]+"${USER_ENV[@]}"}; do
 done >"$CTL/userenv"
 
 # ---- QEMU -------------------------------------------------------------------
-CMDLINE="console=ttyS0 acpi=off panic=-1 quiet$APPEND"
+# No acpi=off: without ACPI the kernel finds only the BIOS MP table, which
+# lists one CPU, so -smp N would silently boot a single CPU.  panic=-1 turns
+# a panic into a reset, which ends QEMU (-no-reboot).
+CMDLINE="console=ttyS0 panic=-1 quiet$APPEND"
 QEMU_ARGS=(
     -nodefaults -no-user-config
     -accel tcg -cpu max -m "$MEM" -smp "$SMP"
@@ -465,24 +485,39 @@ if [[ -s $WORK/qemu.err ]]; then
 fi
 if [[ -s $CTL/dmesg ]]; then
     { echo "===== guest dmesg ====="; cat "$CTL/dmesg"; } >>"$LOG"
+    # quiet hides WARN()s from the console; say so when the kernel had any.
+    if grep -qE 'WARNING:|BUG:|Oops|Call Trace:|UBSAN:|KASAN:|kmemleak:|list_(add|del) corruption' "$CTL/dmesg"; then
+        printf '%s: note: the guest kernel log has warnings or traces (see "guest dmesg" in %s)\n' \
+            "$PROG" "$LOG" >&2
+    fi
 fi
 
 if [[ -f $CTL/status ]]; then
     status=$(<"$CTL/status")
     [[ $status =~ ^[0-9]+$ ]] || status=125
     if ((!QUIET)); then
+        # Host-side clock: the 9p files get host time stamps.  The guest's own
+        # uptime at command start is in "started".
         t_started=$(stat -c %.3Y "$CTL/started" 2>/dev/null || echo "$end")
         t_status=$(stat -c %.3Y "$CTL/status")
-        note "$(awk -v s="$start" -v b="$t_started" -v c="$t_status" -v e="$end" 'BEGIN {
-            printf "boot-to-command %.1f s, command %.1f s, total %.1f s", b - s, c - b, e - s }') (kernel $RELEASE, status $status)"
+        read -r uptime _ <"$CTL/started" 2>/dev/null || uptime=0
+        note "$(awk -v s="$start" -v b="$t_started" -v c="$t_status" -v e="$end" -v u="$uptime" 'BEGIN {
+            printf "boot-to-command %.1f s (guest kernel %.1f s), command %.1f s, total %.1f s",
+                b - s, u, c - b, e - s }') (kernel $RELEASE, status $status)"
     fi
     exit "$status"
 fi
-if ((qemu_rc == 124)); then
+# timeout(1) says 124, or 137 if QEMU needed a SIGKILL after the SIGTERM.
+if ((qemu_rc == 124)) || { ((qemu_rc == 137)) &&
+    awk -v s="$start" -v e="$end" -v t="$TIMEOUT" 'BEGIN { exit !(e - s >= t) }'; }; then
     printf '%s: TIMEOUT: the VM did not finish within %s s; killed (console log: %s)\n' \
         "$PROG" "$TIMEOUT" "$LOG" >&2
     exit 124
 fi
-printf '%s: the VM stopped without reporting a status (qemu exit %s; kernel panic or boot failure?); see the console log: %s\n' \
-    "$PROG" "$qemu_rc" "$LOG" >&2
+if ((qemu_rc != 0)); then
+    printf '%s: QEMU failed (exit %s, messages above); console log: %s\n' "$PROG" "$qemu_rc" "$LOG" >&2
+else
+    printf '%s: the VM stopped without reporting a status (kernel panic or boot failure?); see the console log: %s\n' \
+        "$PROG" "$LOG" >&2
+fi
 exit 125

@@ -197,8 +197,9 @@ static int vgpu_engine_thread(void *data)
 	while (!kthread_should_stop()) {
 		struct vgpu *vgpu;
 
-		wait_event_interruptible(e->wq, vgpu_engine_has_work(e) ||
-						kthread_should_stop());
+		wait_event_interruptible(e->wq,
+					 vgpu_engine_has_work(e) ||
+					 kthread_should_stop());
 		mutex_lock(&e->run_lock);
 		vgpu = vgpu_engine_pop(e);
 		if (vgpu && vgpu_run_slice(vgpu))
