@@ -16,9 +16,16 @@
 #include "vgpu_alloc.h"
 #include "vgpu_cmd.h"
 #include "vgpu_profile.h"
+#include "vgpu_sched_policy.h"
 
 /* Most simulated devices the module creates. */
 #define VGPU_MAX_DEVICES	8
+
+/* Watchdog defaults and limits (sysfs job_timeout_ms, preempt_timeout_us). */
+#define VGPU_JOB_TIMEOUT_DEFAULT_MS	10000
+#define VGPU_JOB_TIMEOUT_MAX_MS		600000
+#define VGPU_PREEMPT_TIMEOUT_DEFAULT_US	500000
+#define VGPU_PREEMPT_TIMEOUT_MAX_US	10000000
 
 struct vgpu;
 
@@ -26,24 +33,42 @@ struct vgpu;
 #define VGPU_CFG_SIZE		4096
 
 /**
+ * struct vgpu_prt - the scheduler's view of one engine partition
+ * @lock: protects @sp, the &vgpu_sched_entity of every member, the members'
+ *	  &vgpu.paused and &vgpu.preemptions, and the @prt pointers of the
+ *	  partition's engines
+ * @sp: policy state
+ * @first: first engine of the partition
+ * @count: engines in the partition
+ * @done_wq: woken when a member comes off an engine
+ */
+struct vgpu_prt {
+	spinlock_t lock; /* see above */
+	struct vgpu_sched_part sp;
+	u32 first;
+	u32 count;
+	wait_queue_head_t done_wq;
+};
+
+/**
  * struct vgpu_engine - one engine of a device, run by a kernel thread
  * @dev: the device
  * @id: engine number on the device
  * @thread: the engine's kthread, "vgpuN-eM"
- * @rq_lock: protects @rq and every queued vGPU's &vgpu.rq_node
- * @rq: vGPUs with work, served in FIFO order
- * @wq: the thread sleeps here while @rq is empty
- * @run_lock: held by the thread while it runs a vGPU; taking it waits out
- *	      the vGPU in flight
+ * @wq: the thread sleeps here when it has nothing to run
+ * @prt: the partition it serves, NULL if none; written under that
+ *	 partition's lock
+ * @busy_ns: time spent running vGPUs, under @prt's lock
+ * @util: recent busy time, under @prt's lock
  */
 struct vgpu_engine {
 	struct vgpu_device *dev;
 	unsigned int id;
 	struct task_struct *thread;
-	spinlock_t rq_lock; /* see above */
-	struct list_head rq;
 	wait_queue_head_t wq;
-	struct mutex run_lock; /* see above */
+	struct vgpu_prt *prt;
+	u64 busy_ns;
+	struct vgpu_busy_window util;
 };
 
 /**
@@ -93,6 +118,14 @@ struct vgpu_type {
  * @vgpus: list of &struct vgpu on this device
  * @nr_vgpus: length of @vgpus
  * @engine: the engines, @num_engines of them
+ * @prt: scheduler state of each partition slot in @engines
+ * @policy: scheduling policy for new slices (enum vgpu_policy)
+ * @timeslice_ns: default time slice
+ * @job_timeout_ns: longest run time of one command, 0 for no limit
+ * @preempt_timeout_ns: longest work unit, 0 for no limit
+ *
+ * @policy, @timeslice_ns, @job_timeout_ns and @preempt_timeout_ns are
+ * written under @lock and read locklessly by the engines.
  */
 struct vgpu_device {
 	struct device dev;
@@ -113,6 +146,11 @@ struct vgpu_device {
 	struct list_head vgpus;
 	unsigned int nr_vgpus;
 	struct vgpu_engine *engine;
+	struct vgpu_prt prt[VGPU_MAX_ENGINES];
+	u32 policy;
+	u64 timeslice_ns;
+	u64 job_timeout_ns;
+	u64 preempt_timeout_ns;
 };
 
 /**
@@ -148,6 +186,20 @@ struct vgpu_regs {
 };
 
 /**
+ * struct vgpu_stats - a vGPU's counters since creation
+ * @commands: commands completed
+ * @bytes: bytes moved by work units
+ * @errors: faults that halted the ring
+ * @resets: function resets and watchdog resets
+ */
+struct vgpu_stats {
+	u64 commands;
+	u64 bytes;
+	u64 errors;
+	u64 resets;
+};
+
+/**
  * struct vgpu - one vGPU instance
  * @vdev: the VFIO device a VM opens
  * @dev: the device it was carved from
@@ -159,17 +211,20 @@ struct vgpu_regs {
  * @node: entry in &vgpu_device.vgpus, under &vgpu_device.lock
  * @pages: backing pages of the window (sim backend)
  * @nr_pages: entries in @pages
- * @engine: the engine that runs this vGPU's ring
- * @rq_node: entry in &vgpu_engine.rq, under its @rq_lock
- * @schedulable: may be queued on @engine, under its @rq_lock
- * @lock: protects @cfg, @bar, @regs, @exec and @exec_active; held across
- *	  one work unit at a time
+ * @prt: its partition's scheduler state
+ * @se: its scheduling state, under @prt's lock
+ * @paused: not to be scheduled (reset, close, removal), under @prt's lock
+ * @preemptions: slices that ended with work left, under @prt's lock
+ * @lock: protects @cfg, @bar, @regs, @exec, @exec_active, @cmd_run_ns and
+ *	  @stats; held across one work unit at a time
  * @cfg: emulated config space
  * @bar: BAR0 and BAR2 address registers as programmed
  * @regs: BAR0 register state
  * @exec: the command in progress
  * @exec_active: @exec holds a command not yet complete
  * @epoch_ns: device clock origin
+ * @cmd_run_ns: run time of the command in progress (job timeout)
+ * @stats: counters since creation
  * @irq_lock: protects @req_trigger and @msix_trigger
  * @req_trigger: eventfd signalled to ask the user to release the device
  * @msix_trigger: eventfds of the MSI-X vectors
@@ -187,9 +242,10 @@ struct vgpu {
 	struct page **pages;
 	unsigned long nr_pages;
 
-	struct vgpu_engine *engine;
-	struct list_head rq_node;
-	bool schedulable;
+	struct vgpu_prt *prt;
+	struct vgpu_sched_entity se;
+	bool paused;
+	u64 preemptions;
 
 	struct mutex lock; /* see above */
 	u8 cfg[VGPU_CFG_SIZE];
@@ -198,6 +254,8 @@ struct vgpu {
 	struct vgpu_exec *exec;
 	bool exec_active;
 	u64 epoch_ns;
+	u64 cmd_run_ns;
+	struct vgpu_stats stats;
 
 	struct mutex irq_lock; /* protects @req_trigger, @msix_trigger */
 	struct eventfd_ctx *req_trigger;
@@ -261,12 +319,18 @@ void vgpu_irq_signal(struct vgpu *vgpu, unsigned int vector);
 void vgpu_irq_request(struct vgpu *vgpu, unsigned int count);
 void vgpu_irq_release_all(struct vgpu *vgpu);
 
-/* vgpu_engine.c: engine threads */
+/* vgpu_engine.c: executing a vGPU's ring */
+bool vgpu_run_unit(struct vgpu *vgpu);
+
+/* vgpu_sched.c: engine threads and partitions */
 int vgpu_engines_start(struct vgpu_device *dev);
 void vgpu_engines_stop(struct vgpu_device *dev);
-void vgpu_engine_attach(struct vgpu *vgpu);
-void vgpu_engine_detach(struct vgpu *vgpu);
-void vgpu_engine_kick(struct vgpu *vgpu);
+void vgpu_sched_join(struct vgpu *vgpu, bool new_partition);
+void vgpu_sched_leave(struct vgpu *vgpu, bool last);
+void vgpu_sched_kick(struct vgpu *vgpu);
+void vgpu_sched_pause(struct vgpu *vgpu);
+void vgpu_sched_resume(struct vgpu *vgpu);
+void vgpu_sched_apply(struct vgpu_device *dev);
 
 /* Function reset: stop the queue, drop work, zero the window. */
 void vgpu_function_reset(struct vgpu *vgpu, bool cfg);

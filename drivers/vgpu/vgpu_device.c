@@ -101,9 +101,6 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile)
 		goto out_mem;
 	}
 	vgpu->part = ret;
-	vgpu->engine = &dev->engine[dev->engines.parts[ret].first +
-				    (dev->engines.parts[ret].users - 1) %
-				    dev->engines.parts[ret].count];
 	vgpu->profile = profile;
 	vgpu->mem_size = p->mem_size;
 	ret = dev->hw->window_create(vgpu);
@@ -113,6 +110,7 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile)
 			p->name);
 		goto out_part;
 	}
+	vgpu_sched_join(vgpu, dev->engines.parts[vgpu->part].users == 1);
 	list_add_tail(&vgpu->node, &dev->vgpus);
 	dev->nr_vgpus++;
 	mutex_unlock(&dev->lock);
@@ -138,6 +136,7 @@ void vgpu_resources_put(struct vgpu *vgpu)
 	mutex_lock(&dev->lock);
 	list_del(&vgpu->node);
 	dev->nr_vgpus--;
+	vgpu_sched_leave(vgpu, dev->engines.parts[vgpu->part].users == 1);
 	dev->hw->window_destroy(vgpu);
 	vgpu_part_leave(&dev->engines, vgpu->part);
 	vgpu_mem_free(&dev->mem, vgpu->mem_offset, vgpu->mem_size);
@@ -191,6 +190,11 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 	memcpy(vdev->profiles, cfg->profiles, sizeof(vdev->profiles));
 	mutex_init(&vdev->lock);
 	INIT_LIST_HEAD(&vdev->vgpus);
+	vdev->policy = VGPU_POLICY_BEST_EFFORT;
+	vdev->timeslice_ns = VGPU_TIMESLICE_DEFAULT_NS;
+	vdev->job_timeout_ns = VGPU_JOB_TIMEOUT_DEFAULT_MS * NSEC_PER_MSEC;
+	vdev->preempt_timeout_ns = VGPU_PREEMPT_TIMEOUT_DEFAULT_US *
+				   NSEC_PER_USEC;
 	/* Both were validated with the module parameters. */
 	WARN_ON(vgpu_mem_init(&vdev->mem, cfg->mem_size, map));
 	WARN_ON(vgpu_engines_init(&vdev->engines, cfg->num_engines));

@@ -55,7 +55,6 @@ static int vgpu_vfio_init(struct vfio_device *vdev)
 	vgpu->mdev = mdev;
 	mutex_init(&vgpu->lock);
 	mutex_init(&vgpu->irq_lock);
-	INIT_LIST_HEAD(&vgpu->rq_node);
 	vgpu->exec = kvzalloc(sizeof(*vgpu->exec), GFP_KERNEL);
 	if (!vgpu->exec)
 		return -ENOMEM;
@@ -68,7 +67,6 @@ static int vgpu_vfio_init(struct vfio_device *vdev)
 	mutex_lock(&vgpu->lock);
 	vgpu_regs_reset(vgpu);
 	mutex_unlock(&vgpu->lock);
-	vgpu_engine_attach(vgpu);
 	return 0;
 }
 
@@ -76,7 +74,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 {
 	struct vgpu *vgpu = to_vgpu(vdev);
 
-	vgpu_engine_detach(vgpu);
+	vgpu_sched_pause(vgpu);
 	vgpu_resources_put(vgpu);
 	kvfree(vgpu->exec);
 	mutex_destroy(&vgpu->irq_lock);
@@ -93,14 +91,15 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
  */
 void vgpu_function_reset(struct vgpu *vgpu, bool cfg)
 {
-	vgpu_engine_detach(vgpu);
+	vgpu_sched_pause(vgpu);
 	mutex_lock(&vgpu->lock);
 	vgpu_regs_reset(vgpu);
 	if (cfg)
 		vgpu_cfg_init(vgpu);
 	vgpu->dev->hw->window_clear(vgpu);
+	vgpu->stats.resets++;
 	mutex_unlock(&vgpu->lock);
-	vgpu_engine_attach(vgpu);
+	vgpu_sched_resume(vgpu);
 }
 
 static void vgpu_vfio_close(struct vfio_device *vdev)
@@ -108,13 +107,13 @@ static void vgpu_vfio_close(struct vfio_device *vdev)
 	struct vgpu *vgpu = to_vgpu(vdev);
 
 	/* No DMA once the user's address space is gone: stop the queue. */
-	vgpu_engine_detach(vgpu);
+	vgpu_sched_pause(vgpu);
 	mutex_lock(&vgpu->lock);
 	vgpu_regs_reset(vgpu);
 	vgpu_cfg_init(vgpu);
 	mutex_unlock(&vgpu->lock);
 	vgpu_irq_release_all(vgpu);
-	vgpu_engine_attach(vgpu);
+	vgpu_sched_resume(vgpu);
 }
 
 static void vgpu_vfio_request(struct vfio_device *vdev, unsigned int count)

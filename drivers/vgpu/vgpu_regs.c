@@ -232,7 +232,7 @@ static void vgpu_write_doorbell(struct vgpu *vgpu, u32 val)
 	}
 	r->tail = val;
 	if (vgpu_ring_runnable(vgpu))
-		vgpu_engine_kick(vgpu);
+		vgpu_sched_kick(vgpu);
 }
 
 /* Returns true if the write asks for a function reset. */

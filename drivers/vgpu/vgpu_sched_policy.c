@@ -29,8 +29,8 @@
  * whatever else exists.
  *
  * The recent share a vGPU reports is its run time over the current and the
- * previous VGPU_SHARE_WINDOW_NS window, divided by the partition's time
- * (elapsed time x engines) over the same span.
+ * previous window of about VGPU_SHARE_WINDOW_NS, divided by the partition's
+ * time (elapsed time x engines) over the span of those two windows.
  */
 #include "vgpu_sched_policy.h"
 
@@ -245,25 +245,70 @@ struct vgpu_sched_pick vgpu_sched_pick(struct vgpu_sched_part *p)
 	}
 }
 
-/* Start a new share window if the current one is over. */
-static void vgpu_sched_rotate(struct vgpu_sched_part *p, u64 now_ns)
+/**
+ * vgpu_window_charge() - add run time to a recent-use window
+ * @w: the window
+ * @ran_ns: run time that ended at @now_ns
+ * @now_ns: the clock
+ *
+ * Windows are VGPU_SHARE_WINDOW_NS long; the current and the previous one
+ * are kept.
+ */
+void vgpu_window_charge(struct vgpu_busy_window *w, u64 ran_ns, u64 now_ns)
+{
+	if (now_ns - w->start >= VGPU_SHARE_WINDOW_NS) {
+		w->busy[1] = w->busy[0];
+		w->busy[0] = 0;
+		w->len = now_ns - w->start;
+		w->start = now_ns;
+	}
+	w->busy[0] += ran_ns;
+}
+
+/**
+ * vgpu_window_permille() - recent use per mille of @engines engines' time
+ * @w: the window
+ * @now_ns: the clock
+ * @engines: engines whose time is the whole (at least 1)
+ *
+ * Return: run time over the current and previous window divided by the
+ * time those windows span, times @engines, per mille.
+ */
+u32 vgpu_window_permille(const struct vgpu_busy_window *w, u64 now_ns,
+			 u32 engines)
+{
+	u64 cap = (now_ns - w->start + w->len) * (engines ? engines : 1);
+	u64 busy = w->busy[0] + w->busy[1];
+
+	if (!cap)
+		return 0;
+	if (busy > cap)
+		busy = cap;
+	return (u32)(busy * 1000 / cap);
+}
+
+/**
+ * vgpu_sched_index() - a vGPU's index in its partition
+ * @p: the partition
+ * @e: the vGPU
+ *
+ * Return: the index, or -1 if it is not in @p.
+ */
+int vgpu_sched_index(const struct vgpu_sched_part *p,
+		     const struct vgpu_sched_entity *e)
 {
 	u32 i;
 
-	if (now_ns - p->win_start < VGPU_SHARE_WINDOW_NS)
-		return;
-	for (i = 0; i < p->n; i++) {
-		p->ent[i]->win_busy[1] = p->ent[i]->win_busy[0];
-		p->ent[i]->win_busy[0] = 0;
-	}
-	p->win_len = now_ns - p->win_start;
-	p->win_start = now_ns;
+	for (i = 0; i < p->n; i++)
+		if (p->ent[i] == e)
+			return i;
+	return -1;
 }
 
 /**
  * vgpu_sched_account() - charge a slice
  * @p: the partition
- * @idx: the vGPU that ran, or -1 after an idle period
+ * @idx: the vGPU that ran
  * @ran_ns: how long it ran
  * @now_ns: the clock at the end of the slice
  */
@@ -272,13 +317,12 @@ void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
 {
 	struct vgpu_sched_entity *e;
 
-	vgpu_sched_rotate(p, now_ns);
 	if (idx < 0 || (u32)idx >= p->n)
 		return;
 	e = p->ent[idx];
 	e->busy_ns += ran_ns;
 	e->slices++;
-	e->win_busy[0] += ran_ns;
+	vgpu_window_charge(&e->win, ran_ns, now_ns);
 	e->vtime += ran_ns * VGPU_WEIGHT_MAX / (e->weight ? e->weight : 1);
 }
 
@@ -288,19 +332,11 @@ void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
  * @e: the vGPU
  * @now_ns: the clock now
  *
- * Return: run time over the current and previous window, per mille of the
- * partition's time (elapsed x engines) over that span.
+ * Return: its run time over the current and previous window, per mille of
+ * the partition's time (elapsed x engines) over that span.
  */
 u32 vgpu_sched_share_permille(const struct vgpu_sched_part *p,
 			      const struct vgpu_sched_entity *e, u64 now_ns)
 {
-	u64 span = now_ns - p->win_start + p->win_len;
-	u64 busy = e->win_busy[0] + e->win_busy[1];
-	u64 cap = span * (p->engines ? p->engines : 1);
-
-	if (!cap)
-		return 0;
-	if (busy > cap)
-		busy = cap;
-	return (u32)(busy * 1000 / cap);
+	return vgpu_window_permille(&e->win, now_ns, p->engines);
 }

@@ -28,6 +28,18 @@ enum vgpu_policy {
 #define VGPU_SHARE_WINDOW_NS	1000000000ULL
 
 /**
+ * struct vgpu_busy_window - run time over a recent window
+ * @start: start of the current window
+ * @len: length of the previous window
+ * @busy: run time in the current [0] and previous [1] window
+ */
+struct vgpu_busy_window {
+	u64 start;
+	u64 len;
+	u64 busy[2];
+};
+
+/**
  * struct vgpu_sched_entity - one vGPU as the policy sees it
  * @weight: best-effort weight, VGPU_WEIGHT_MIN..VGPU_WEIGHT_MAX
  * @timeslice_ns: slice override, 0 for the device default
@@ -36,7 +48,7 @@ enum vgpu_policy {
  * @vtime: best effort: run time scaled by VGPU_WEIGHT_MAX / weight
  * @busy_ns: total time run
  * @slices: slices run
- * @win_busy: run time in the current and the previous share window
+ * @win: recent run time
  */
 struct vgpu_sched_entity {
 	u32 weight;
@@ -46,7 +58,7 @@ struct vgpu_sched_entity {
 	u64 vtime;
 	u64 busy_ns;
 	u64 slices;
-	u64 win_busy[2];
+	struct vgpu_busy_window win;
 };
 
 /**
@@ -59,8 +71,6 @@ struct vgpu_sched_entity {
  * @ent: the vGPUs
  * @cursor: equal and fixed share: the next slot; best effort: where the
  *	    round-robin tie-break starts
- * @win_start: start of the current share window
- * @win_len: length of the previous share window
  */
 struct vgpu_sched_part {
 	enum vgpu_policy policy;
@@ -70,8 +80,6 @@ struct vgpu_sched_part {
 	u32 n;
 	struct vgpu_sched_entity *ent[VGPU_MAX_SHARE];
 	u32 cursor;
-	u64 win_start;
-	u64 win_len;
 };
 
 /**
@@ -99,6 +107,11 @@ void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
 			u64 now_ns);
 u32 vgpu_sched_share_permille(const struct vgpu_sched_part *p,
 			      const struct vgpu_sched_entity *e, u64 now_ns);
+void vgpu_window_charge(struct vgpu_busy_window *w, u64 ran_ns, u64 now_ns);
+u32 vgpu_window_permille(const struct vgpu_busy_window *w, u64 now_ns,
+			 u32 engines);
+int vgpu_sched_index(const struct vgpu_sched_part *p,
+		     const struct vgpu_sched_entity *e);
 int vgpu_policy_parse(const char *s, size_t len);
 const char *vgpu_policy_name(enum vgpu_policy policy);
 

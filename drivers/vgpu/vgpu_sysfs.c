@@ -11,6 +11,11 @@
  *       mem_total_bytes, mem_free_bytes     device memory
  *       engines_total, engines_free         engines in no partition
  *       vgpus                               vGPUs on the device
+ *       sched_policy                        best_effort|equal_share|fixed_share
+ *       timeslice_us                        default time slice (RW)
+ *       job_timeout_ms, preempt_timeout_us  watchdog limits, 0 = none (RW)
+ *       engine_utilization_permille         recent busy share of each engine
+ *       partitions                          one line per engine partition
  *       mdev_supported_types/vgpu-NAME/     one mdev type per profile
  *           name, description, device_api, available_instances, create
  *
@@ -20,10 +25,16 @@
  *       engines                             its partition's engines, "2-3"
  *       partition                           partition index on the parent
  *       partition_users, partition_share    vGPUs in it now / at most
+ *       weight, timeslice_us                scheduling (RW)
+ *       busy_ns, slices, preemptions        scheduler counters
+ *       commands, bytes, errors, resets     execution counters
+ *       share_permille                      recent share of its partition
  *
  * Documentation/ABI/testing/sysfs-class-vgpu is the user-facing contract.
  */
 #include <linux/device.h>
+#include <linux/ktime.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "vgpu_core.h"
@@ -49,7 +60,188 @@ VGPU_DEV_SHOW(engines_total, "%u", dev->num_engines);
 VGPU_DEV_SHOW(engines_free, "%u", vgpu_engines_free(&dev->engines));
 VGPU_DEV_SHOW(vgpus, "%u", dev->nr_vgpus);
 
+/* Parse an unsigned value for @attr; 0, -EINVAL or -ERANGE, logged. */
+static int vgpu_store_u64(struct device *d, const char *attr, const char *buf,
+			  u64 lo, u64 hi, u64 *out)
+{
+	int ret = kstrtou64(buf, 0, out);
+
+	if (ret) {
+		dev_err(d, "%s: '%.*s' is not a number\n", attr,
+			(int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	if (*out < lo || *out > hi) {
+		dev_err(d, "%s: %llu is out of range %llu-%llu\n", attr, *out,
+			lo, hi);
+		return -ERANGE;
+	}
+	return 0;
+}
+
+static ssize_t sched_policy_show(struct device *d,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  vgpu_policy_name(READ_ONCE(to_vgpu_device(d)->policy)));
+}
+
+static ssize_t sched_policy_store(struct device *d,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct vgpu_device *dev = to_vgpu_device(d);
+	int policy = vgpu_policy_parse(buf, count);
+
+	if (policy < 0) {
+		dev_err(d, "sched_policy: '%.*s' is not best_effort, equal_share or fixed_share\n",
+			(int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	mutex_lock(&dev->lock);
+	WRITE_ONCE(dev->policy, policy);
+	vgpu_sched_apply(dev);
+	mutex_unlock(&dev->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(sched_policy);
+
+static ssize_t timeslice_us_show(struct device *d,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  READ_ONCE(to_vgpu_device(d)->timeslice_ns) /
+			  NSEC_PER_USEC);
+}
+
+static ssize_t timeslice_us_store(struct device *d,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct vgpu_device *dev = to_vgpu_device(d);
+	u64 us;
+	int ret;
+
+	ret = vgpu_store_u64(d, "timeslice_us", buf,
+			     VGPU_TIMESLICE_MIN_NS / NSEC_PER_USEC,
+			     VGPU_TIMESLICE_MAX_NS / NSEC_PER_USEC, &us);
+	if (ret)
+		return ret;
+	mutex_lock(&dev->lock);
+	WRITE_ONCE(dev->timeslice_ns, us * NSEC_PER_USEC);
+	vgpu_sched_apply(dev);
+	mutex_unlock(&dev->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(timeslice_us);
+
+static ssize_t job_timeout_ms_show(struct device *d,
+				   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  READ_ONCE(to_vgpu_device(d)->job_timeout_ns) /
+			  NSEC_PER_MSEC);
+}
+
+static ssize_t job_timeout_ms_store(struct device *d,
+				    struct device_attribute *attr,
+				    const char *buf, size_t count)
+{
+	u64 ms;
+	int ret;
+
+	ret = vgpu_store_u64(d, "job_timeout_ms", buf, 0,
+			     VGPU_JOB_TIMEOUT_MAX_MS, &ms);
+	if (ret)
+		return ret;
+	WRITE_ONCE(to_vgpu_device(d)->job_timeout_ns, ms * NSEC_PER_MSEC);
+	return count;
+}
+static DEVICE_ATTR_RW(job_timeout_ms);
+
+static ssize_t preempt_timeout_us_show(struct device *d,
+				       struct device_attribute *attr,
+				       char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  READ_ONCE(to_vgpu_device(d)->preempt_timeout_ns) /
+			  NSEC_PER_USEC);
+}
+
+static ssize_t preempt_timeout_us_store(struct device *d,
+					struct device_attribute *attr,
+					const char *buf, size_t count)
+{
+	u64 us;
+	int ret;
+
+	ret = vgpu_store_u64(d, "preempt_timeout_us", buf, 0,
+			     VGPU_PREEMPT_TIMEOUT_MAX_US, &us);
+	if (ret)
+		return ret;
+	WRITE_ONCE(to_vgpu_device(d)->preempt_timeout_ns, us * NSEC_PER_USEC);
+	return count;
+}
+static DEVICE_ATTR_RW(preempt_timeout_us);
+
+static ssize_t engine_utilization_permille_show(struct device *d,
+						struct device_attribute *attr,
+						char *buf)
+{
+	struct vgpu_device *dev = to_vgpu_device(d);
+	u64 now = ktime_get_ns();
+	int len = 0;
+	u32 i;
+
+	mutex_lock(&dev->lock);
+	for (i = 0; i < dev->num_engines; i++) {
+		struct vgpu_engine *e = &dev->engine[i];
+		struct vgpu_prt *prt = &dev->prt[0];
+		u32 pm;
+
+		/* The window is charged under the serving partition's lock. */
+		prt = e->prt ? e->prt : prt;
+		spin_lock(&prt->lock);
+		pm = vgpu_window_permille(&e->util, now, 1);
+		spin_unlock(&prt->lock);
+		len += sysfs_emit_at(buf, len, "%s%u", i ? " " : "", pm);
+	}
+	mutex_unlock(&dev->lock);
+	len += sysfs_emit_at(buf, len, "\n");
+	return len;
+}
+static DEVICE_ATTR_RO(engine_utilization_permille);
+
+static ssize_t partitions_show(struct device *d, struct device_attribute *attr,
+			       char *buf)
+{
+	struct vgpu_device *dev = to_vgpu_device(d);
+	int len = 0;
+	u32 i;
+
+	mutex_lock(&dev->lock);
+	for (i = 0; i < VGPU_MAX_ENGINES; i++) {
+		const struct vgpu_partition *p = &dev->engines.parts[i];
+
+		if (p->profile == VGPU_PART_NONE)
+			continue;
+		len += sysfs_emit_at(buf, len, "%u %u-%u %s %u/%u\n", i,
+				     p->first, p->first + p->count - 1,
+				     dev->profiles[p->profile].name, p->users,
+				     p->share);
+	}
+	mutex_unlock(&dev->lock);
+	return len;
+}
+static DEVICE_ATTR_RO(partitions);
+
 static struct attribute *vgpu_device_attrs[] = {
+	&dev_attr_sched_policy.attr,
+	&dev_attr_timeslice_us.attr,
+	&dev_attr_job_timeout_ms.attr,
+	&dev_attr_preempt_timeout_us.attr,
+	&dev_attr_engine_utilization_permille.attr,
+	&dev_attr_partitions.attr,
 	&dev_attr_backend.attr,
 	&dev_attr_mem_total_bytes.attr,
 	&dev_attr_mem_free_bytes.attr,
@@ -116,7 +308,131 @@ static ssize_t partition_users_show(struct device *d,
 }
 static DEVICE_ATTR_RO(partition_users);
 
+/* Counters under the vGPU's lock. */
+#define VGPU_STAT_SHOW(_name)						\
+static ssize_t _name##_show(struct device *d,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct vgpu *vgpu = dev_get_drvdata(d);				\
+	u64 v;								\
+									\
+	mutex_lock(&vgpu->lock);					\
+	v = vgpu->stats._name;						\
+	mutex_unlock(&vgpu->lock);					\
+	return sysfs_emit(buf, "%llu\n", v);				\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+VGPU_STAT_SHOW(commands);
+VGPU_STAT_SHOW(bytes);
+VGPU_STAT_SHOW(errors);
+VGPU_STAT_SHOW(resets);
+
+/* Scheduler state under the partition's lock. */
+static u64 vgpu_sched_read(struct vgpu *vgpu, int what)
+{
+	u64 v;
+
+	spin_lock(&vgpu->prt->lock);
+	switch (what) {
+	case 0:
+		v = vgpu->se.busy_ns;
+		break;
+	case 1:
+		v = vgpu->se.slices;
+		break;
+	case 2:
+		v = vgpu->preemptions;
+		break;
+	case 3:
+		v = vgpu->se.weight;
+		break;
+	case 4:
+		v = vgpu->se.timeslice_ns / NSEC_PER_USEC;
+		break;
+	default:
+		v = vgpu_sched_share_permille(&vgpu->prt->sp, &vgpu->se,
+					      ktime_get_ns());
+		break;
+	}
+	spin_unlock(&vgpu->prt->lock);
+	return v;
+}
+
+#define VGPU_SCHED_SHOW(_name, _what)					\
+static ssize_t _name##_show(struct device *d,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n",					\
+			  vgpu_sched_read(dev_get_drvdata(d), _what));	\
+}
+
+VGPU_SCHED_SHOW(busy_ns, 0)
+static DEVICE_ATTR_RO(busy_ns);
+VGPU_SCHED_SHOW(slices, 1)
+static DEVICE_ATTR_RO(slices);
+VGPU_SCHED_SHOW(preemptions, 2)
+static DEVICE_ATTR_RO(preemptions);
+VGPU_SCHED_SHOW(share_permille, 5)
+static DEVICE_ATTR_RO(share_permille);
+VGPU_SCHED_SHOW(weight, 3)
+VGPU_SCHED_SHOW(vgpu_timeslice_us, 4)
+
+static ssize_t weight_store(struct device *d, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	u64 w;
+	int ret;
+
+	ret = vgpu_store_u64(d, "weight", buf, VGPU_WEIGHT_MIN,
+			     VGPU_WEIGHT_MAX, &w);
+	if (ret)
+		return ret;
+	spin_lock(&vgpu->prt->lock);
+	vgpu->se.weight = w;
+	spin_unlock(&vgpu->prt->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(weight);
+
+static ssize_t vgpu_timeslice_us_store(struct device *d,
+				       struct device_attribute *attr,
+				       const char *buf, size_t count)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	u64 us;
+	int ret;
+
+	ret = vgpu_store_u64(d, "timeslice_us", buf, 0,
+			     VGPU_TIMESLICE_MAX_NS / NSEC_PER_USEC, &us);
+	if (ret)
+		return ret;
+	if (us && us < VGPU_TIMESLICE_MIN_NS / NSEC_PER_USEC) {
+		dev_err(d, "timeslice_us: %llu is below %llu (0 = device default)\n",
+			us, VGPU_TIMESLICE_MIN_NS / NSEC_PER_USEC);
+		return -ERANGE;
+	}
+	spin_lock(&vgpu->prt->lock);
+	vgpu->se.timeslice_ns = us * NSEC_PER_USEC;
+	spin_unlock(&vgpu->prt->lock);
+	return count;
+}
+static struct device_attribute dev_attr_vgpu_timeslice_us =
+	__ATTR(timeslice_us, 0644, vgpu_timeslice_us_show,
+	       vgpu_timeslice_us_store);
+
 static struct attribute *vgpu_instance_attrs[] = {
+	&dev_attr_weight.attr,
+	&dev_attr_vgpu_timeslice_us.attr,
+	&dev_attr_busy_ns.attr,
+	&dev_attr_slices.attr,
+	&dev_attr_preemptions.attr,
+	&dev_attr_share_permille.attr,
+	&dev_attr_commands.attr,
+	&dev_attr_bytes.attr,
+	&dev_attr_errors.attr,
+	&dev_attr_resets.attr,
 	&dev_attr_profile.attr,
 	&dev_attr_mem_offset_bytes.attr,
 	&dev_attr_mem_size_bytes.attr,

@@ -308,10 +308,16 @@ TEST(share_window_permille)
 	vgpu_sched_account(&p, 1, 100 * MS, 400 * MS);
 	EXPECT_EQ(750, vgpu_sched_share_permille(&p, &a, 400 * MS));
 	EXPECT_EQ(250, vgpu_sched_share_permille(&p, &b, 400 * MS));
-	/* Past one window, the previous window still counts. */
-	vgpu_sched_account(&p, 1, 1000 * MS, 1400 * MS);
-	EXPECT_EQ(1000 * 300 / 1400, vgpu_sched_share_permille(&p, &a,
-							      1400 * MS));
+	/* A new window starts; the previous one still counts. */
+	vgpu_sched_account(&p, 0, 500 * MS, 1500 * MS);
+	EXPECT_EQ(800 * 1000 / 1500,
+		  vgpu_sched_share_permille(&p, &a, 1500 * MS));
+	/* Two engines halve the share of the partition. */
+	p.engines = 2;
+	EXPECT_EQ(800 * 1000 / 3000,
+		  vgpu_sched_share_permille(&p, &a, 1500 * MS));
+	EXPECT_EQ(0, vgpu_sched_index(&p, &a));
+	EXPECT_EQ(1, vgpu_sched_index(&p, &b));
 }
 
 TEST(policy_names)

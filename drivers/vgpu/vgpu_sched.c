@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu scheduler: one kernel thread per engine time-slicing the vGPUs of the
+ * engine's partition.
+ *
+ * DOC: engine threads
+ *
+ * Each engine of a device is a kthread named "vgpuN-eM". While its engines
+ * belong to a partition, each engine repeatedly asks the partition's policy
+ * (vgpu_sched_policy.c) what to run, runs that vGPU one work unit at a time
+ * until its slice ends or it has no more work (a preemption point between
+ * any two units), and charges the time it ran. A vGPU runs on at most one
+ * engine at a time. With nothing to run, a best-effort engine sleeps until a
+ * doorbell wakes it; an equal- or fixed-share engine sleeps out the idle slot
+ * it reserves for its owner. Engines outside any partition sleep.
+ *
+ * Settings (policy, time slices, weights) are read at each pick, so changes
+ * apply from the next slice on without stopping anything.
+ *
+ * Locking: &vgpu_prt.lock (a spinlock) protects the policy state and nests
+ * inside &vgpu.lock and &vgpu_device.lock, never the other way round; an
+ * engine runs work units with no partition lock held. vgpu_sched_pause()
+ * marks a vGPU paused and waits until no engine runs it: reset, close and
+ * removal go through it, after which the vGPU is only touched again once
+ * resumed.
+ */
+#include <linux/hrtimer.h>
+#include <linux/kthread.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+
+#include "vgpu_core.h"
+
+static void vgpu_prt_wake(struct vgpu_device *dev, struct vgpu_prt *prt)
+{
+	u32 i;
+
+	for (i = prt->first; i < prt->first + prt->count; i++)
+		wake_up(&dev->engine[i].wq);
+}
+
+/**
+ * vgpu_sched_join() - add a new vGPU to its partition's scheduler
+ * @vgpu: the vGPU, placed in partition &vgpu.part
+ * @new_partition: the partition was just carved for it
+ *
+ * Called with &vgpu_device.lock held.
+ */
+void vgpu_sched_join(struct vgpu *vgpu, bool new_partition)
+{
+	struct vgpu_device *dev = vgpu->dev;
+	const struct vgpu_partition *part = &dev->engines.parts[vgpu->part];
+	struct vgpu_prt *prt = &dev->prt[vgpu->part];
+	u32 i;
+
+	lockdep_assert_held(&dev->lock);
+	memset(&vgpu->se, 0, sizeof(vgpu->se));
+	vgpu->se.weight = VGPU_WEIGHT_DEFAULT;
+	vgpu->prt = prt;
+	spin_lock(&prt->lock);
+	if (new_partition) {
+		vgpu_sched_part_init(&prt->sp, READ_ONCE(dev->policy),
+				     READ_ONCE(dev->timeslice_ns),
+				     vgpu_profile_of(vgpu)->share, part->count);
+		prt->first = part->first;
+		prt->count = part->count;
+		for (i = part->first; i < part->first + part->count; i++)
+			WRITE_ONCE(dev->engine[i].prt, prt);
+	}
+	vgpu->paused = false;
+	vgpu_sched_add(&prt->sp, &vgpu->se);
+	spin_unlock(&prt->lock);
+	if (new_partition)
+		vgpu_prt_wake(dev, prt);
+}
+
+/**
+ * vgpu_sched_leave() - remove a paused vGPU from its partition's scheduler
+ * @vgpu: the vGPU
+ * @last: it was the partition's last vGPU; its engines go idle
+ *
+ * Called with &vgpu_device.lock held.
+ */
+void vgpu_sched_leave(struct vgpu *vgpu, bool last)
+{
+	struct vgpu_device *dev = vgpu->dev;
+	struct vgpu_prt *prt = vgpu->prt;
+	u32 i;
+
+	lockdep_assert_held(&dev->lock);
+	spin_lock(&prt->lock);
+	vgpu_sched_remove(&prt->sp, &vgpu->se);
+	if (last)
+		for (i = prt->first; i < prt->first + prt->count; i++)
+			WRITE_ONCE(dev->engine[i].prt, NULL);
+	spin_unlock(&prt->lock);
+}
+
+/**
+ * vgpu_sched_kick() - a vGPU has work: make it runnable and wake engines
+ * @vgpu: the vGPU
+ */
+void vgpu_sched_kick(struct vgpu *vgpu)
+{
+	struct vgpu_prt *prt = vgpu->prt;
+	bool wake;
+
+	spin_lock(&prt->lock);
+	wake = !vgpu->paused && !vgpu->se.busy;
+	if (!vgpu->paused)
+		vgpu_sched_set_busy(&prt->sp, &vgpu->se, true);
+	spin_unlock(&prt->lock);
+	if (wake)
+		vgpu_prt_wake(vgpu->dev, prt);
+}
+
+static bool vgpu_sched_running(struct vgpu *vgpu)
+{
+	bool running;
+
+	spin_lock(&vgpu->prt->lock);
+	running = vgpu->se.running;
+	spin_unlock(&vgpu->prt->lock);
+	return running;
+}
+
+/**
+ * vgpu_sched_pause() - stop scheduling a vGPU and wait until it is off its
+ * engine
+ * @vgpu: the vGPU; the caller must not hold &vgpu.lock
+ */
+void vgpu_sched_pause(struct vgpu *vgpu)
+{
+	struct vgpu_prt *prt = vgpu->prt;
+
+	spin_lock(&prt->lock);
+	vgpu->paused = true;
+	vgpu_sched_set_busy(&prt->sp, &vgpu->se, false);
+	spin_unlock(&prt->lock);
+	wait_event(prt->done_wq, !vgpu_sched_running(vgpu));
+}
+
+/**
+ * vgpu_sched_resume() - let a paused vGPU be scheduled again
+ * @vgpu: the vGPU
+ */
+void vgpu_sched_resume(struct vgpu *vgpu)
+{
+	spin_lock(&vgpu->prt->lock);
+	vgpu->paused = false;
+	spin_unlock(&vgpu->prt->lock);
+}
+
+/**
+ * vgpu_sched_apply() - push the device's policy and time slice to every
+ * partition
+ * @dev: the device, with &vgpu_device.lock held
+ *
+ * Takes effect at each engine's next pick.
+ */
+void vgpu_sched_apply(struct vgpu_device *dev)
+{
+	u32 i;
+
+	lockdep_assert_held(&dev->lock);
+	for (i = 0; i < VGPU_MAX_ENGINES; i++) {
+		struct vgpu_prt *prt = &dev->prt[i];
+
+		spin_lock(&prt->lock);
+		if (prt->sp.policy != dev->policy)
+			prt->sp.cursor = 0;
+		prt->sp.policy = dev->policy;
+		prt->sp.timeslice_ns = dev->timeslice_ns;
+		spin_unlock(&prt->lock);
+		if (prt->count)
+			vgpu_prt_wake(dev, prt);
+	}
+}
+
+/* Whether a best-effort engine has something to pick. */
+static bool vgpu_prt_has_work(struct vgpu_prt *prt)
+{
+	bool work = false;
+	u32 i;
+
+	spin_lock(&prt->lock);
+	for (i = 0; i < prt->sp.n; i++)
+		if (prt->sp.ent[i]->busy && !prt->sp.ent[i]->running)
+			work = true;
+	spin_unlock(&prt->lock);
+	return work;
+}
+
+static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
+			     bool slot, u64 slice_ns)
+{
+	if (slot) {
+		ktime_t t = ns_to_ktime(slice_ns);
+
+		/* Sit out the slot reserved for an idle owner. */
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule_hrtimeout(&t, HRTIMER_MODE_REL);
+		__set_current_state(TASK_RUNNING);
+		return;
+	}
+	wait_event_interruptible_timeout(e->wq,
+					 vgpu_prt_has_work(prt) ||
+					 READ_ONCE(e->prt) != prt ||
+					 kthread_should_stop(), HZ);
+}
+
+/* Run a vGPU for up to @slice_ns; returns the time it ran. */
+static u64 vgpu_engine_run(struct vgpu *vgpu, u64 slice_ns, u64 *now)
+{
+	u64 start = ktime_get_ns();
+	bool more;
+
+	do {
+		more = vgpu_run_unit(vgpu);
+		*now = ktime_get_ns();
+	} while (more && *now - start < slice_ns && !READ_ONCE(vgpu->paused));
+	return *now - start;
+}
+
+/* Charge the slice and decide whether the vGPU stays runnable. */
+static void vgpu_engine_charge(struct vgpu_engine *e, struct vgpu *vgpu,
+			       u64 ran, u64 slice_ns, u64 now)
+{
+	struct vgpu_prt *prt = vgpu->prt;
+	bool more;
+
+	mutex_lock(&vgpu->lock);
+	spin_lock(&prt->lock);
+	vgpu_sched_account(&prt->sp, vgpu_sched_index(&prt->sp, &vgpu->se),
+			   ran, now);
+	vgpu->se.running = false;
+	more = vgpu_ring_runnable(vgpu) && !vgpu->paused;
+	vgpu_sched_set_busy(&prt->sp, &vgpu->se, more);
+	if (more && ran >= slice_ns)
+		vgpu->preemptions++;
+	e->busy_ns += ran;
+	vgpu_window_charge(&e->util, ran, now);
+	spin_unlock(&prt->lock);
+	mutex_unlock(&vgpu->lock);
+	wake_up(&prt->done_wq);
+}
+
+static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
+{
+	struct vgpu_sched_pick d;
+	struct vgpu *vgpu = NULL;
+	bool slot;
+	u64 ran, now;
+
+	spin_lock(&prt->lock);
+	if (READ_ONCE(e->prt) != prt) {
+		spin_unlock(&prt->lock);
+		return;
+	}
+	d = vgpu_sched_pick(&prt->sp);
+	slot = prt->sp.policy != VGPU_POLICY_BEST_EFFORT;
+	if (d.idx >= 0) {
+		vgpu = container_of(prt->sp.ent[d.idx], struct vgpu, se);
+		vgpu->se.running = true;
+	}
+	spin_unlock(&prt->lock);
+
+	if (!vgpu) {
+		vgpu_engine_idle(e, prt, slot && prt->sp.n, d.slice_ns);
+		return;
+	}
+	ran = vgpu_engine_run(vgpu, d.slice_ns, &now);
+	vgpu_engine_charge(e, vgpu, ran, d.slice_ns, now);
+}
+
+static int vgpu_engine_thread(void *data)
+{
+	struct vgpu_engine *e = data;
+
+	while (!kthread_should_stop()) {
+		struct vgpu_prt *prt = READ_ONCE(e->prt);
+
+		if (!prt) {
+			wait_event_interruptible(e->wq, READ_ONCE(e->prt) ||
+						 kthread_should_stop());
+			continue;
+		}
+		vgpu_engine_step(e, prt);
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * vgpu_engines_start() - create a device's engine threads
+ * @dev: the device
+ *
+ * Return: 0 or a negative errno, with nothing left running.
+ */
+int vgpu_engines_start(struct vgpu_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < VGPU_MAX_ENGINES; i++) {
+		spin_lock_init(&dev->prt[i].lock);
+		init_waitqueue_head(&dev->prt[i].done_wq);
+	}
+	dev->engine = kcalloc(dev->num_engines, sizeof(*dev->engine),
+			      GFP_KERNEL);
+	if (!dev->engine)
+		return -ENOMEM;
+	for (i = 0; i < dev->num_engines; i++) {
+		struct vgpu_engine *e = &dev->engine[i];
+
+		e->dev = dev;
+		e->id = i;
+		init_waitqueue_head(&e->wq);
+		e->thread = kthread_run(vgpu_engine_thread, e, "vgpu%u-e%u",
+					dev->id, i);
+		if (IS_ERR(e->thread)) {
+			int ret = PTR_ERR(e->thread);
+
+			e->thread = NULL;
+			vgpu_engines_stop(dev);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/**
+ * vgpu_engines_stop() - stop a device's engine threads
+ * @dev: the device, with no vGPU left
+ */
+void vgpu_engines_stop(struct vgpu_device *dev)
+{
+	unsigned int i;
+
+	if (!dev->engine)
+		return;
+	for (i = 0; i < dev->num_engines; i++)
+		if (dev->engine[i].thread)
+			kthread_stop(dev->engine[i].thread);
+	kfree(dev->engine);
+	dev->engine = NULL;
+}
