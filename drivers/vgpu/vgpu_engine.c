@@ -273,8 +273,8 @@ int vgpu_engines_start(struct vgpu_device *dev)
 {
 	unsigned int i;
 
-	dev->engine = kcalloc(dev->num_engines, sizeof(*dev->engine),
-			      GFP_KERNEL);
+	dev->engine = vgpu_alloc(kcalloc(dev->num_engines,
+					 sizeof(*dev->engine), GFP_KERNEL));
 	if (!dev->engine)
 		return -ENOMEM;
 	for (i = 0; i < dev->num_engines; i++) {
@@ -286,7 +286,8 @@ int vgpu_engines_start(struct vgpu_device *dev)
 		INIT_LIST_HEAD(&e->rq);
 		init_waitqueue_head(&e->wq);
 		mutex_init(&e->run_lock);
-		e->thread = kthread_run(vgpu_engine_thread, e, "vgpu%u-e%u",
+		e->thread = vgpu_inject_fail() ? ERR_PTR(-ENOMEM) :
+			    kthread_run(vgpu_engine_thread, e, "vgpu%u-e%u",
 					dev->id, i);
 		if (IS_ERR(e->thread)) {
 			int ret = PTR_ERR(e->thread);
