@@ -2,23 +2,32 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Runs inside a test VM (scripts/vm-run.sh): loads what vgpu.ko depends on,
-# runs every kselftest binary given (default: all of selftests/), and ends
-# with one line "vm-tests: N passed, M failed". A binary that dies without
-# its TAP totals counts as one failure.
+# runs every kselftest binary given (default: all of selftests/), then, when
+# the kernel has them, the KUnit suites (VGPU_KUNIT_KO) and a kmemleak scan
+# after the module is gone. Ends with one line "vm-tests: N passed, M
+# failed"; a binary that dies without its TAP totals counts as one failure.
 #
-# Usage: run_vm_tests.sh [TEST...]   with VGPU_KO=/path/to/vgpu.ko
+# Usage: run_vm_tests.sh [TEST...]
+#   VGPU_KO=/path/to/vgpu.ko  VGPU_KUNIT_KO=/path/to/vgpu_kunit.ko
 
 here=$(cd "$(dirname "$0")" && pwd)
 : "${VGPU_KO:=$here/../vgpu.ko}"
 export VGPU_KO
+kmemleak=/sys/kernel/debug/kmemleak
 
 for m in vfio vfio_iommu_type1 mdev; do
 	modprobe "$m" || { echo "run_vm_tests: cannot load $m"; exit 1; }
 done
+[ -w $kmemleak ] && echo clear > $kmemleak
 
-[ $# -gt 0 ] || set -- "$here"/vgpu_*_test
 pass=0
 fail=0
+count() { # count PASSED FAILED
+	pass=$((pass + $1))
+	fail=$((fail + $2))
+}
+
+[ $# -gt 0 ] || set -- "$here"/vgpu_*_test
 out=$(mktemp)
 for t in "$@"; do
 	echo "### $(basename "$t")"
@@ -35,9 +44,42 @@ for t in "$@"; do
 	elif [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 	fi
-	pass=$((pass + p))
-	fail=$((fail + f))
+	count "$p" "$f"
 done
+
+if [ -n "${VGPU_KUNIT_KO:-}" ]; then
+	echo "### KUnit"
+	if insmod "$VGPU_KUNIT_KO"; then
+		res=/sys/kernel/debug/kunit/vgpu/results
+		cat $res
+		p=$(grep -c '^    ok ' $res)
+		f=$(grep -c '^    not ok ' $res)
+		echo "# KUnit vgpu: $p passed, $f failed"
+		[ "$p" -gt 0 ] || f=$((f + 1))
+		count "$p" "$f"
+		rmmod vgpu_kunit
+	else
+		echo "# KUnit: cannot load $VGPU_KUNIT_KO"
+		count 0 1
+	fi
+fi
+
+if [ -w $kmemleak ]; then
+	echo "### kmemleak"
+	rmmod vgpu 2>/dev/null
+	# Objects must stay unreferenced for a few seconds to be reported.
+	sleep 6
+	echo scan > $kmemleak
+	echo scan > $kmemleak
+	if grep -q 'unreferenced object' $kmemleak; then
+		cat $kmemleak
+		echo "not ok kmemleak: leaks after unloading vgpu"
+		count 0 1
+	else
+		echo "ok kmemleak: no leaks"
+		count 1 0
+	fi
+fi
 rm -f "$out"
 echo "vm-tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

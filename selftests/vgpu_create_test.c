@@ -105,7 +105,7 @@ TEST_F(dev, one_of_each_type)
  * create, each type's count must equal the number of further creates that
  * succeed, and one more than it says fails with ENOSPC.
  */
-TEST_F(dev, available_instances_exact)
+TEST_F_TIMEOUT(dev, available_instances_exact, 300)
 {
 	static const int order[] = { 1, 2, 1, 0, 2, 2, 1, 1, 2, 1, 2, 2,
 				     1, 2, 2, 2, 2, 1, 2, 2, 1, 2, 0, 2 };
@@ -225,7 +225,7 @@ TEST_F(dev, bad_uuid_and_duplicate)
 	ASSERT_EQ(0, vgpu_remove(uuid));
 }
 
-TEST_F(dev, many_create_destroy_cycles)
+TEST_F_TIMEOUT(dev, many_create_destroy_cycles, 300)
 {
 	char uuid[16][40];
 	int round, i;

@@ -9,7 +9,7 @@
 #include <sys/eventfd.h>
 
 #include "kselftest_harness.h"
-#include "vgpu_vfio.h"
+#include "vfio_group.h"
 
 FIXTURE(dev) {
 	char uuid[40];

@@ -297,6 +297,23 @@ void vgpu_device_destroy(struct vgpu_device *vdev);
 int vgpu_class_register(void);
 void vgpu_class_unregister(void);
 
+/* vgpu_fault.c: fault injection points */
+#ifdef CONFIG_FAULT_INJECTION
+bool vgpu_inject_fail(void);
+#else
+static inline bool vgpu_inject_fail(void)
+{
+	return false;
+}
+#endif
+void vgpu_fault_init(void);
+void vgpu_fault_exit(void);
+
+/* An allocation that fault injection can fail: NULL instead of @expr. */
+#define vgpu_alloc(expr)	(vgpu_inject_fail() ? NULL : (expr))
+/* A call returning an errno that fault injection can fail with -ENOMEM. */
+#define vgpu_call(expr)		(vgpu_inject_fail() ? -ENOMEM : (expr))
+
 /* vgpu_pci.c: config space */
 void vgpu_cfg_init(struct vgpu *vgpu);
 int vgpu_cfg_read(struct vgpu *vgpu, u32 off, u32 size, u32 *val);

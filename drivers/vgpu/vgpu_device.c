@@ -103,7 +103,7 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile)
 	vgpu->part = ret;
 	vgpu->profile = profile;
 	vgpu->mem_size = p->mem_size;
-	ret = dev->hw->window_create(vgpu);
+	ret = vgpu_call(dev->hw->window_create(vgpu));
 	if (ret) {
 		dev_err(&dev->dev,
 			"cannot create vGPU of type %s: no host memory for its window\n",
@@ -173,11 +173,11 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 	u64 *map;
 	int ret;
 
-	vdev = kzalloc(sizeof(*vdev), GFP_KERNEL);
+	vdev = vgpu_alloc(kzalloc(sizeof(*vdev), GFP_KERNEL));
 	if (!vdev)
 		return ERR_PTR(-ENOMEM);
-	map = kcalloc(vgpu_mem_map_words(cfg->mem_size), sizeof(*map),
-		      GFP_KERNEL);
+	map = vgpu_alloc(kcalloc(vgpu_mem_map_words(cfg->mem_size),
+				 sizeof(*map), GFP_KERNEL));
 	if (!map) {
 		kfree(vdev);
 		return ERR_PTR(-ENOMEM);
@@ -204,18 +204,19 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 	vdev->dev.class = &vgpu_class;
 	vdev->dev.release = vgpu_device_release;
 	vdev->dev.groups = vgpu_device_groups;
-	ret = dev_set_name(&vdev->dev, "vgpu%u", id);
+	ret = vgpu_call(dev_set_name(&vdev->dev, "vgpu%u", id));
 	if (ret)
 		goto err_put;
-	ret = device_add(&vdev->dev);
+	ret = vgpu_call(device_add(&vdev->dev));
 	if (ret)
 		goto err_put;
 	ret = vgpu_engines_start(vdev);
 	if (ret)
 		goto err_del;
-	ret = mdev_register_parent(&vdev->parent, &vdev->dev,
-				   &vgpu_mdev_driver, vdev->type_list,
-				   vdev->nr_profiles);
+	ret = vgpu_call(mdev_register_parent(&vdev->parent, &vdev->dev,
+					     &vgpu_mdev_driver,
+					     vdev->type_list,
+					     vdev->nr_profiles));
 	if (ret)
 		goto err_engines;
 	dev_info(&vdev->dev,

@@ -96,16 +96,19 @@ static int __init vgpu_init(void)
 	unsigned int i;
 	int ret;
 
-	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
-	if (!cfg)
-		return -ENOMEM;
+	vgpu_fault_init();
+	cfg = vgpu_alloc(kzalloc(sizeof(*cfg), GFP_KERNEL));
+	if (!cfg) {
+		ret = -ENOMEM;
+		goto out_fault;
+	}
 	ret = vgpu_config_from_params(cfg);
 	if (ret)
 		goto out_free;
-	ret = vgpu_class_register();
+	ret = vgpu_call(vgpu_class_register());
 	if (ret)
 		goto out_free;
-	ret = mdev_register_driver(&vgpu_mdev_driver);
+	ret = vgpu_call(mdev_register_driver(&vgpu_mdev_driver));
 	if (ret)
 		goto out_class;
 	for (i = 0; i < num_devices; i++) {
@@ -129,6 +132,8 @@ out_class:
 	vgpu_class_unregister();
 out_free:
 	kfree(cfg);
+out_fault:
+	vgpu_fault_exit();
 	return ret;
 }
 
@@ -137,6 +142,7 @@ static void __exit vgpu_exit(void)
 	vgpu_destroy_all();
 	mdev_unregister_driver(&vgpu_mdev_driver);
 	vgpu_class_unregister();
+	vgpu_fault_exit();
 }
 
 module_init(vgpu_init);

@@ -55,7 +55,7 @@ static int vgpu_vfio_init(struct vfio_device *vdev)
 	vgpu->mdev = mdev;
 	mutex_init(&vgpu->lock);
 	mutex_init(&vgpu->irq_lock);
-	vgpu->exec = kvzalloc(sizeof(*vgpu->exec), GFP_KERNEL);
+	vgpu->exec = vgpu_alloc(kvzalloc(sizeof(*vgpu->exec), GFP_KERNEL));
 	if (!vgpu->exec)
 		return -ENOMEM;
 	ret = vgpu_resources_get(vgpu, type->index);
@@ -374,10 +374,11 @@ static int vgpu_mdev_probe(struct mdev_device *mdev)
 	struct vgpu *vgpu;
 	int ret;
 
-	vgpu = vfio_alloc_device(vgpu, vdev, &mdev->dev, &vgpu_vfio_ops);
+	vgpu = vgpu_inject_fail() ? ERR_PTR(-ENOMEM) :
+	       vfio_alloc_device(vgpu, vdev, &mdev->dev, &vgpu_vfio_ops);
 	if (IS_ERR(vgpu))
 		return PTR_ERR(vgpu);
-	ret = vfio_register_emulated_iommu_dev(&vgpu->vdev);
+	ret = vgpu_call(vfio_register_emulated_iommu_dev(&vgpu->vdev));
 	if (ret) {
 		dev_err(&mdev->dev, "cannot register VFIO device: %d\n", ret);
 		vfio_put_device(&vgpu->vdev);

@@ -208,7 +208,11 @@ int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val)
 		/* Status bits are read-only or write-1-to-clear (none set). */
 		v = (old & ~VGPU_CMD_WRITABLE) | (v & VGPU_CMD_WRITABLE);
 		v = (v & 0xffff) | (old & 0xffff0000);
-		break;
+		vgpu_cfg_put(vgpu, reg, 4, v);
+		/* Bus mastering back on: resume a ring with pending work. */
+		if (!(old & PCI_COMMAND_MASTER) && vgpu_ring_runnable(vgpu))
+			vgpu_sched_kick(vgpu);
+		return 0;
 	case PCI_CACHE_LINE_SIZE:
 		v = (old & ~0xffu) | (v & 0xffu);
 		break;
@@ -216,8 +220,8 @@ int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val)
 		v = (old & ~0xffu) | (v & 0xffu);
 		break;
 	case VGPU_CAP_EXP + PCI_EXP_DEVCTL:
-		if ((v & PCI_EXP_DEVCTL_BCR_FLR) && size >= 2 &&
-		    (off & 3) == 0)
+		/* v has BCR_FLR only if this write set it (it reads 0). */
+		if (v & PCI_EXP_DEVCTL_BCR_FLR)
 			return 1;
 		v = (old & ~VGPU_DEVCTL_WRITABLE) | (v & VGPU_DEVCTL_WRITABLE);
 		v &= ~(u32)PCI_EXP_DEVCTL_BCR_FLR;

@@ -58,9 +58,11 @@ bool vgpu_ring_runnable(struct vgpu *vgpu)
 	const struct vgpu_regs *r = &vgpu->regs;
 
 	lockdep_assert_held(&vgpu->lock);
-	return (r->ring_ctrl & VGPU_RING_ENABLE) && !r->halted &&
-	       vgpu_master_enabled(vgpu) &&
-	       (vgpu->exec_active || r->head != r->tail);
+	if (r->halted || !vgpu_master_enabled(vgpu))
+		return false;
+	/* A command in progress finishes even once the ring is disabled. */
+	return vgpu->exec_active ||
+	       ((r->ring_ctrl & VGPU_RING_ENABLE) && r->head != r->tail);
 }
 
 /**
@@ -215,6 +217,8 @@ static void vgpu_write_ring_ctrl(struct vgpu *vgpu, u32 val)
 		vgpu_ring_fault(vgpu, VGPU_ERR_RING, r->ring_base);
 		return;
 	}
+	/* A command still finishing from before the disable is dropped. */
+	vgpu->exec_active = false;
 	r->ring_ctrl = VGPU_RING_ENABLE;
 	r->head = 0;
 	r->tail = 0;

@@ -306,8 +306,8 @@ int vgpu_engines_start(struct vgpu_device *dev)
 		spin_lock_init(&dev->prt[i].lock);
 		init_waitqueue_head(&dev->prt[i].done_wq);
 	}
-	dev->engine = kcalloc(dev->num_engines, sizeof(*dev->engine),
-			      GFP_KERNEL);
+	dev->engine = vgpu_alloc(kcalloc(dev->num_engines,
+					 sizeof(*dev->engine), GFP_KERNEL));
 	if (!dev->engine)
 		return -ENOMEM;
 	for (i = 0; i < dev->num_engines; i++) {
@@ -316,7 +316,8 @@ int vgpu_engines_start(struct vgpu_device *dev)
 		e->dev = dev;
 		e->id = i;
 		init_waitqueue_head(&e->wq);
-		e->thread = kthread_run(vgpu_engine_thread, e, "vgpu%u-e%u",
+		e->thread = vgpu_inject_fail() ? ERR_PTR(-ENOMEM) :
+			    kthread_run(vgpu_engine_thread, e, "vgpu%u-e%u",
 					dev->id, i);
 		if (IS_ERR(e->thread)) {
 			int ret = PTR_ERR(e->thread);

@@ -30,11 +30,11 @@ static int vgpu_sim_window_create(struct vgpu *vgpu)
 	unsigned long i, n = vgpu->mem_size >> PAGE_SHIFT;
 	struct page **pages;
 
-	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
+	pages = vgpu_alloc(kvcalloc(n, sizeof(*pages), GFP_KERNEL));
 	if (!pages)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		pages[i] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		pages[i] = vgpu_alloc(alloc_page(GFP_KERNEL | __GFP_ZERO));
 		if (!pages[i]) {
 			vgpu_sim_free_pages(pages, i);
 			return -ENOMEM;

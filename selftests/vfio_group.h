@@ -3,8 +3,8 @@
  * Opening a vGPU through the VFIO container/group API, as QEMU does on
  * Debian's kernel.
  */
-#ifndef VGPU_VFIO_H
-#define VGPU_VFIO_H
+#ifndef VFIO_GROUP_H
+#define VFIO_GROUP_H
 
 #include <libgen.h>
 #include <linux/vfio.h>
@@ -86,4 +86,4 @@ static inline int vfio_set_irq_eventfd(int device, unsigned int index,
 	return ioctl(device, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
 }
 
-#endif /* VGPU_VFIO_H */
+#endif /* VFIO_GROUP_H */

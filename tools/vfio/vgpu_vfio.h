@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vgpu_vfio: a small userspace VFIO driver for one vGPU.
+ *
+ * It opens a vGPU through the VFIO container/group API (as QEMU does on
+ * kernels without iommufd cdevs), maps its BAR2 memory window, routes its
+ * interrupts to eventfds and drives its command ring. The device interface
+ * it programs against is include/uapi/linux/vgpu.h.
+ *
+ * Every function that can fail returns 0 (or a count) on success and a
+ * negative errno on failure. The library is not thread-safe: one thread at
+ * a time per &struct vgpu_dev.
+ */
+#ifndef VGPU_TOOLS_VFIO_H
+#define VGPU_TOOLS_VFIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <linux/types.h>
+#include <linux/vfio.h>
+#include <linux/vgpu.h>
+
+/*
+ * Interrupt sources vgpu_wait_irq() waits on: the two MSI-X vectors
+ * (VGPU_MSIX_COMPLETION, VGPU_MSIX_ERROR), then the VFIO request interrupt
+ * by which the host asks the user to release the device.
+ */
+#define VGPU_VEC_REQUEST	VGPU_MSIX_VECTORS
+#define VGPU_NR_VECS		(VGPU_MSIX_VECTORS + 1)
+
+/* How long vgpu_submit() waits for ring space by default, in ms. */
+#define VGPU_SUBMIT_TIMEOUT_MS	10000
+
+/* An I/O virtual address range tests and tools may use for DMA buffers. */
+#define VGPU_IOVA_BASE		0x100000000ULL
+
+/**
+ * struct vgpu_region - one VFIO region of the device
+ * @offset: file offset of the region on the device fd, as the driver reports
+ * @size: region size in bytes; 0 if the region does not exist
+ * @flags: VFIO_REGION_INFO_FLAG_*
+ */
+struct vgpu_region {
+	__u64 offset;
+	__u64 size;
+	__u32 flags;
+};
+
+/**
+ * struct vgpu_dev - an open vGPU
+ * @container: /dev/vfio/vfio
+ * @group: /dev/vfio/N, the vGPU's IOMMU group
+ * @fd: the VFIO device
+ * @region: every region of VFIO_PCI_NUM_REGIONS, indexed by region index
+ * @window: the BAR2 memory window, mmap'ed shared and read-write
+ * @window_size: bytes in @window
+ * @irq_fd: eventfds of the interrupt sources, indexed VGPU_MSIX_* and
+ *	    VGPU_VEC_REQUEST; non-blocking
+ * @wait_irq: vgpu_wait_fence() and vgpu_wait_idle() sleep on the completion
+ *	      and error eventfds instead of polling with back-off
+ * @submit_timeout_ms: how long vgpu_submit() waits for ring space
+ * @ring_base: ring offset in the window, as vgpu_ring_init() programmed it
+ * @ring_entries: ring size in entries; 0 while no ring is set up
+ * @tail: the next ring entry the library writes
+ */
+struct vgpu_dev {
+	int container;
+	int group;
+	int fd;
+	struct vgpu_region region[VFIO_PCI_NUM_REGIONS];
+	void *window;
+	__u64 window_size;
+	int irq_fd[VGPU_NR_VECS];
+	bool wait_irq;
+	unsigned int submit_timeout_ms;
+	__u64 ring_base;
+	__u32 ring_entries;
+	__u32 tail;
+};
+
+int vgpu_dev_open(const char *uuid, struct vgpu_dev **devp);
+void vgpu_dev_close(struct vgpu_dev *dev);
+int vgpu_pci_enable(struct vgpu_dev *dev);
+int vgpu_reset(struct vgpu_dev *dev);
+
+int vgpu_region_read(struct vgpu_dev *dev, unsigned int index, __u64 off,
+		     void *buf, size_t len);
+int vgpu_region_write(struct vgpu_dev *dev, unsigned int index, __u64 off,
+		      const void *buf, size_t len);
+int vgpu_cfg_read(struct vgpu_dev *dev, unsigned int off, unsigned int size,
+		  __u32 *val);
+int vgpu_cfg_write(struct vgpu_dev *dev, unsigned int off, unsigned int size,
+		   __u32 val);
+int vgpu_reg_read(struct vgpu_dev *dev, unsigned int off, unsigned int size,
+		  __u64 *val);
+int vgpu_reg_write(struct vgpu_dev *dev, unsigned int off, unsigned int size,
+		   __u64 val);
+__u32 vgpu_read32(struct vgpu_dev *dev, unsigned int off);
+__u64 vgpu_read64(struct vgpu_dev *dev, unsigned int off);
+int vgpu_write32(struct vgpu_dev *dev, unsigned int off, __u32 val);
+int vgpu_write64(struct vgpu_dev *dev, unsigned int off, __u64 val);
+
+void *vgpu_dma_alloc(size_t len);
+void vgpu_dma_free(void *buf, size_t len);
+int vgpu_dma_map(struct vgpu_dev *dev, void *buf, size_t len, __u64 iova);
+int vgpu_dma_unmap(struct vgpu_dev *dev, __u64 iova, size_t len);
+
+int vgpu_wait_irq(struct vgpu_dev *dev, unsigned int vector, int timeout_ms);
+int vgpu_irq_drain(struct vgpu_dev *dev, unsigned int vector);
+
+int vgpu_ring_init(struct vgpu_dev *dev, __u64 base, __u32 entries);
+int vgpu_ring_space(struct vgpu_dev *dev);
+int vgpu_ring_put(struct vgpu_dev *dev, const struct vgpu_cmd *cmds,
+		  unsigned int n);
+int vgpu_ring_doorbell(struct vgpu_dev *dev);
+int vgpu_submit(struct vgpu_dev *dev, const struct vgpu_cmd *cmds,
+		unsigned int n);
+int vgpu_wait_fence(struct vgpu_dev *dev, __u64 value, int timeout_ms);
+int vgpu_wait_idle(struct vgpu_dev *dev, int timeout_ms);
+
+/* ---- Command builders ------------------------------------------------ */
+
+/**
+ * vgpu_cmd_nop() - build a NOP
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_cmd_nop(void)
+{
+	struct vgpu_cmd c;
+
+	memset(&c, 0, sizeof(c));
+	c.opcode = VGPU_OP_NOP;
+	return c;
+}
+
+/**
+ * vgpu_cmd_copy() - build a COPY
+ * @src: source window offset, or IOVA with VGPU_CMD_SRC_SYS
+ * @dst: destination window offset, or IOVA with VGPU_CMD_DST_SYS
+ * @len: bytes
+ * @flags: VGPU_CMD_SRC_SYS and/or VGPU_CMD_DST_SYS
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_cmd_copy(__u64 src, __u64 dst, __u64 len,
+					    __u32 flags)
+{
+	struct vgpu_cmd c = vgpu_cmd_nop();
+
+	c.opcode = VGPU_OP_COPY;
+	c.flags = flags;
+	c.u.copy.src = src;
+	c.u.copy.dst = dst;
+	c.u.copy.len = len;
+	return c;
+}
+
+/**
+ * vgpu_cmd_fill() - build a FILL
+ * @dst: window offset, 4-byte aligned
+ * @len: bytes, a multiple of 4
+ * @value: 32-bit pattern
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_cmd_fill(__u64 dst, __u64 len, __u32 value)
+{
+	struct vgpu_cmd c = vgpu_cmd_nop();
+
+	c.opcode = VGPU_OP_FILL;
+	c.u.fill.dst = dst;
+	c.u.fill.len = len;
+	c.u.fill.value = value;
+	return c;
+}
+
+/**
+ * vgpu_cmd_gemm() - build a GEMM_I8: C[m][n] = A[m][k] x B[k][n]
+ * @a: window offset of A (int8, row-major)
+ * @b: window offset of B (int8, row-major)
+ * @c: window offset of C (int32, row-major), 4-byte aligned
+ * @m: rows of A and C
+ * @n: columns of B and C
+ * @k: columns of A, rows of B
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_cmd_gemm(__u64 a, __u64 b, __u64 c,
+					    __u32 m, __u32 n, __u32 k)
+{
+	struct vgpu_cmd cmd = vgpu_cmd_nop();
+
+	cmd.opcode = VGPU_OP_GEMM_I8;
+	cmd.u.gemm.a = a;
+	cmd.u.gemm.b = b;
+	cmd.u.gemm.c = c;
+	cmd.u.gemm.m = m;
+	cmd.u.gemm.n = n;
+	cmd.u.gemm.k = k;
+	return cmd;
+}
+
+/**
+ * vgpu_cmd_crc() - build a CRC32C
+ * @src: window offset of the data
+ * @len: bytes
+ * @dst: window offset of the 32-bit result, 4-byte aligned
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_cmd_crc(__u64 src, __u64 len, __u64 dst)
+{
+	struct vgpu_cmd c = vgpu_cmd_nop();
+
+	c.opcode = VGPU_OP_CRC32C;
+	c.u.crc.src = src;
+	c.u.crc.len = len;
+	c.u.crc.dst = dst;
+	return c;
+}
+
+/**
+ * vgpu_cmd_fence() - build a FENCE
+ * @dst: window offset of the 64-bit value, 8-byte aligned
+ * @value: the fence value
+ * @irq: raise the completion interrupt once it is written
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_cmd_fence(__u64 dst, __u64 value, bool irq)
+{
+	struct vgpu_cmd c = vgpu_cmd_nop();
+
+	c.opcode = VGPU_OP_FENCE;
+	c.flags = irq ? VGPU_CMD_IRQ : 0;
+	c.u.fence.dst = dst;
+	c.u.fence.value = value;
+	return c;
+}
+
+/**
+ * vgpu_cmd_timestamp() - build a TIMESTAMP
+ * @dst: window offset of the 64-bit device clock value, 8-byte aligned
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_cmd_timestamp(__u64 dst)
+{
+	struct vgpu_cmd c = vgpu_cmd_nop();
+
+	c.opcode = VGPU_OP_TIMESTAMP;
+	c.u.ts.dst = dst;
+	return c;
+}
+
+#endif /* VGPU_TOOLS_VFIO_H */
