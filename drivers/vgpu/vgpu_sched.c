@@ -210,16 +210,23 @@ static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
 					 kthread_should_stop(), HZ);
 }
 
-/* Run a vGPU for up to @slice_ns; returns the time it ran. */
+/*
+ * Run a vGPU for up to @slice_ns; returns the time it ran. A unit is not
+ * started when the previous one says it would end past the slice, so slices
+ * overrun by less than one unit and usually not at all.
+ */
 static u64 vgpu_engine_run(struct vgpu *vgpu, u64 slice_ns, u64 *now)
 {
-	u64 start = ktime_get_ns();
+	u64 start = ktime_get_ns(), unit = 0, t = start;
 	bool more;
 
 	do {
 		more = vgpu_run_unit(vgpu);
 		*now = ktime_get_ns();
-	} while (more && *now - start < slice_ns && !READ_ONCE(vgpu->paused));
+		unit = *now - t;
+		t = *now;
+	} while (more && *now - start + unit < slice_ns &&
+		 !READ_ONCE(vgpu->paused));
 	return *now - start;
 }
 
@@ -237,7 +244,7 @@ static void vgpu_engine_charge(struct vgpu_engine *e, struct vgpu *vgpu,
 	vgpu->se.running = false;
 	more = vgpu_ring_runnable(vgpu) && !vgpu->paused;
 	vgpu_sched_set_busy(&prt->sp, &vgpu->se, more);
-	if (more && ran >= slice_ns)
+	if (more)
 		vgpu->preemptions++;
 	e->busy_ns += ran;
 	vgpu_window_charge(&e->util, ran, now);

@@ -1,0 +1,433 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu scheduler in the VM: shares under each policy with 2, 4 and 16 busy
+ * vGPUs, weights, a dedicated partition beside a loaded one, a new vGPU's
+ * first slice, live knob changes, the watchdog, and sysfs validation.
+ *
+ * Shares come from the scheduler's own per-vGPU busy_ns counters, sampled
+ * over a measurement interval while every vGPU has far more work queued than
+ * the interval can run, so they do not depend on how fast the VM is.
+ * Tolerances (absolute, in share of the partition): 0.03 for best effort and
+ * weights, 0.04 for equal and fixed share (whose idle slots also absorb the
+ * test's own scheduling noise).
+ */
+#include <math.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "vgpu_test.h"
+#include "vgpu_vfio.h"
+
+/* Partition "ts": one engine time-sliced by up to 16; "ded": one engine. */
+#define PARAMS "mem_size_mb=512 num_engines=2 profiles=ts:16M:1:16,ded:16M:1:1"
+#define MAXV 17
+#define RING_OFF 0
+#define A_OFF 0x100000
+#define B_OFF 0x200000
+#define C_OFF 0x300000
+/* One GEMM of 64 x 64 x 4096: 16.7 M multiply-accumulates. */
+#define GM 64
+#define GN 64
+#define GK 4096
+#define MEASURE_MS 1500
+
+struct sv {
+	char uuid[40];
+	struct vgpu_dev *d;
+};
+
+FIXTURE(sched) {
+	struct sv v[MAXV];
+	int n;
+};
+
+static char path_buf[256];
+
+static const char *vattr(const struct sv *v, const char *name)
+{
+	snprintf(path_buf, sizeof(path_buf), MDEV_DEVICES "/%s/vgpu/%s",
+		 v->uuid, name);
+	return path_buf;
+}
+
+static long long vnum(const struct sv *v, const char *name)
+{
+	return sysfs_num("%s", vattr(v, name));
+}
+
+static int vset(const struct sv *v, const char *name, const char *val)
+{
+	return sysfs_write(vattr(v, name), val);
+}
+
+static int pset(const char *name, const char *val)
+{
+	snprintf(path_buf, sizeof(path_buf), VGPU_PARENT "/%s", name);
+	return sysfs_write(path_buf, val);
+}
+
+static unsigned long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static int add_vgpu(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(sched) *self, const char *type)
+{
+	struct sv *v = &self->v[self->n];
+
+	uuid_gen(v->uuid);
+	if (vgpu_create(type, v->uuid))
+		return -1;
+	if (vgpu_dev_open(v->uuid, &v->d))
+		return -1;
+	if (vgpu_ring_init(v->d, RING_OFF, 256))
+		return -1;
+	memset((char *)v->d->window + A_OFF, 1, GM * GK);
+	memset((char *)v->d->window + B_OFF, 1, GK * GN);
+	return self->n++;
+}
+
+/* Queue @n long GEMMs: far more work than one measurement runs. */
+static int make_busy(struct sv *v, int n)
+{
+	struct vgpu_cmd c = vgpu_cmd_gemm(A_OFF, B_OFF, C_OFF, GM, GN, GK);
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (vgpu_ring_put(v->d, &c, 1))
+			return -1;
+	return vgpu_ring_doorbell(v->d);
+}
+
+/* Drop all queued work. */
+static void make_idle(struct sv *v)
+{
+	vgpu_reset(v->d);
+	vgpu_ring_init(v->d, RING_OFF, 256);
+}
+
+/* busy_ns of vGPUs [0, n) over MEASURE_MS; returns the elapsed ns. */
+static double measure(FIXTURE_DATA(sched) *self, int n, double *busy)
+{
+	long long b0[MAXV];
+	unsigned long long t0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		b0[i] = vnum(&self->v[i], "busy_ns");
+	t0 = now_ms();
+	usleep(MEASURE_MS * 1000);
+	for (i = 0; i < n; i++)
+		busy[i] = vnum(&self->v[i], "busy_ns") - b0[i];
+	return (now_ms() - t0) * 1e6;
+}
+
+static double jain(const double *x, int n)
+{
+	double s = 0, s2 = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		s += x[i];
+		s2 += x[i] * x[i];
+	}
+	return s2 ? s * s / (n * s2) : 0;
+}
+
+FIXTURE_SETUP(sched)
+{
+	vgpu_remove_all();
+	if (vgpu_loaded())
+		vgpu_unload();
+	ASSERT_EQ(0, vgpu_load(PARAMS));
+	self->n = 0;
+}
+
+FIXTURE_TEARDOWN(sched)
+{
+	int i;
+
+	for (i = 0; i < self->n; i++)
+		if (self->v[i].d)
+			vgpu_dev_close(self->v[i].d);
+	vgpu_remove_all();
+	vgpu_unload();
+}
+
+static void check_best_effort(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(sched) *self, int n)
+{
+	double busy[MAXV], total = 0, worst = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(i, add_vgpu(_metadata, self, "ts"));
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(0, make_busy(&self->v[i], 200));
+	usleep(100 * 1000);
+	measure(self, n, busy);
+	for (i = 0; i < n; i++)
+		total += busy[i];
+	ASSERT_GT(total, 0);
+	for (i = 0; i < n; i++) {
+		double err = fabs(busy[i] / total - 1.0 / n);
+
+		worst = err > worst ? err : worst;
+	}
+	TH_LOG("%d busy vGPUs: Jain %.4f, worst share error %.4f", n,
+	       jain(busy, n), worst);
+	EXPECT_LE(worst, 0.03);
+	EXPECT_GE(jain(busy, n), 0.97);
+}
+
+TEST_F_TIMEOUT(sched, best_effort_2, 120)
+{
+	check_best_effort(_metadata, self, 2);
+}
+
+TEST_F_TIMEOUT(sched, best_effort_4, 120)
+{
+	check_best_effort(_metadata, self, 4);
+}
+
+TEST_F_TIMEOUT(sched, best_effort_16, 180)
+{
+	check_best_effort(_metadata, self, 16);
+}
+
+TEST_F_TIMEOUT(sched, weights_change_shares, 120)
+{
+	double busy[2], total;
+
+	ASSERT_EQ(0, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(1, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(0, vset(&self->v[0], "weight", "10"));
+	ASSERT_EQ(0, vset(&self->v[1], "weight", "30"));
+	EXPECT_EQ(30, vnum(&self->v[1], "weight"));
+	ASSERT_EQ(0, make_busy(&self->v[0], 200));
+	ASSERT_EQ(0, make_busy(&self->v[1], 200));
+	usleep(100 * 1000);
+	measure(self, 2, busy);
+	total = busy[0] + busy[1];
+	TH_LOG("weights 10:30 -> shares %.3f:%.3f", busy[0] / total,
+	       busy[1] / total);
+	EXPECT_LE(fabs(busy[0] / total - 0.25), 0.03);
+	EXPECT_LE(fabs(busy[1] / total - 0.75), 0.03);
+}
+
+TEST_F_TIMEOUT(sched, equal_share_keeps_idle_slots, 120)
+{
+	double busy[4], elapsed;
+	int i;
+
+	ASSERT_EQ(0, pset("sched_policy", "equal_share"));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(i, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(0, make_busy(&self->v[0], 200));
+	ASSERT_EQ(0, make_busy(&self->v[1], 200));
+	usleep(100 * 1000);
+	elapsed = measure(self, 4, busy);
+	TH_LOG("equal share, 2 of 4 busy: %.3f %.3f %.3f %.3f",
+	       busy[0] / elapsed, busy[1] / elapsed, busy[2] / elapsed,
+	       busy[3] / elapsed);
+	EXPECT_LE(fabs(busy[0] / elapsed - 0.25), 0.04);
+	EXPECT_LE(fabs(busy[1] / elapsed - 0.25), 0.04);
+	EXPECT_EQ(0, busy[2]);
+	/* The recent share the scheduler reports agrees. */
+	EXPECT_LE(labs(vnum(&self->v[0], "share_permille") - 250), 60);
+}
+
+TEST_F_TIMEOUT(sched, fixed_share_by_profile, 120)
+{
+	double busy[2], elapsed;
+
+	ASSERT_EQ(0, pset("sched_policy", "fixed_share"));
+	ASSERT_EQ(0, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(1, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(0, make_busy(&self->v[0], 200));
+	ASSERT_EQ(0, make_busy(&self->v[1], 200));
+	usleep(100 * 1000);
+	elapsed = measure(self, 2, busy);
+	TH_LOG("fixed share (1/16 each): %.4f %.4f", busy[0] / elapsed,
+	       busy[1] / elapsed);
+	EXPECT_LE(fabs(busy[0] / elapsed - 1.0 / 16), 0.04);
+	EXPECT_LE(fabs(busy[1] / elapsed - 1.0 / 16), 0.04);
+}
+
+TEST_F_TIMEOUT(sched, dedicated_unaffected_by_load, 120)
+{
+	double busy[5], elapsed;
+	int i;
+
+	ASSERT_EQ(0, add_vgpu(_metadata, self, "ded"));
+	for (i = 1; i < 5; i++)
+		ASSERT_EQ(i, add_vgpu(_metadata, self, "ts"));
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(0, make_busy(&self->v[i], 200));
+	usleep(100 * 1000);
+	elapsed = measure(self, 5, busy);
+	TH_LOG("dedicated vGPU ran %.3f of the time beside 4 busy shared ones",
+	       busy[0] / elapsed);
+	/* Its engine is its own; only the VM's two vCPUs are shared. */
+	EXPECT_GE(busy[0] / elapsed, 0.85);
+	EXPECT_EQ(1, vnum(&self->v[0], "partition_users"));
+}
+
+TEST_F_TIMEOUT(sched, new_vgpu_first_slice_within_one_round, 120)
+{
+	long long before[4], after;
+	int i, tries;
+
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(i, add_vgpu(_metadata, self, "ts"));
+		ASSERT_EQ(0, make_busy(&self->v[i], 200));
+	}
+	usleep(100 * 1000);
+	ASSERT_EQ(4, add_vgpu(_metadata, self, "ts"));
+	for (i = 0; i < 4; i++)
+		before[i] = vnum(&self->v[i], "slices");
+	ASSERT_EQ(0, make_busy(&self->v[4], 1));
+	for (tries = 0; tries < 2000 && vnum(&self->v[4], "slices") == 0;
+	     tries++)
+		usleep(1000);
+	ASSERT_GT(vnum(&self->v[4], "slices"), 0);
+	/* Each of the others ran at most one slice (one round) before it. */
+	for (i = 0; i < 4; i++) {
+		after = vnum(&self->v[i], "slices");
+		EXPECT_LE(after - before[i], 2) TH_LOG("vGPU %d", i);
+	}
+}
+
+TEST_F_TIMEOUT(sched, knobs_apply_live, 120)
+{
+	double busy[2], elapsed, total;
+	long long s0, s1;
+
+	ASSERT_EQ(0, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(1, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(0, make_busy(&self->v[0], 250));
+	ASSERT_EQ(0, make_busy(&self->v[1], 250));
+	usleep(100 * 1000);
+	/* Longer slices: fewer slices per busy second. */
+	s0 = vnum(&self->v[0], "slices");
+	measure(self, 2, busy);
+	s1 = vnum(&self->v[0], "slices");
+	ASSERT_EQ(0, pset("timeslice_us", "20000"));
+	EXPECT_EQ(20000, sysfs_num(VGPU_PARENT "/timeslice_us"));
+	usleep(100 * 1000);
+	{
+		double rate2 = (s1 - s0) / (busy[0] / 1e9), rate20;
+
+		s0 = vnum(&self->v[0], "slices");
+		measure(self, 2, busy);
+		s1 = vnum(&self->v[0], "slices");
+		rate20 = (s1 - s0) / (busy[0] / 1e9);
+		TH_LOG("slices per busy second: %.0f at 2 ms, %.0f at 20 ms",
+		       rate2, rate20);
+		EXPECT_LT(rate20 * 4, rate2);
+	}
+	/* A per-vGPU override takes precedence under best effort. */
+	ASSERT_EQ(0, vset(&self->v[1], "timeslice_us", "60000"));
+	usleep(100 * 1000);
+	measure(self, 2, busy);
+	total = busy[0] + busy[1];
+	TH_LOG("slices 20 ms vs 60 ms, equal weights: shares %.3f:%.3f",
+	       busy[0] / total, busy[1] / total);
+	/* Weighted fair: equal shares whatever the slice lengths. */
+	EXPECT_LE(fabs(busy[0] / total - 0.5), 0.1);
+	/* Switching policy live: fixed share caps both at 1/16. */
+	ASSERT_EQ(0, pset("sched_policy", "fixed_share"));
+	usleep(200 * 1000);
+	elapsed = measure(self, 2, busy);
+	EXPECT_LE(busy[0] / elapsed, 1.0 / 16 + 0.04);
+	ASSERT_EQ(0, pset("sched_policy", "best_effort"));
+}
+
+TEST_F_TIMEOUT(sched, hung_vgpu_reset_others_exact, 120)
+{
+	struct vgpu_cmd big = vgpu_cmd_gemm(A_OFF, B_OFF, C_OFF, GM, GN, GK);
+	struct vgpu_cmd fill[2] = {
+		vgpu_cmd_fill(C_OFF, 1 << 20, 0x5a5a5a5a),
+		vgpu_cmd_fence(C_OFF + (1 << 20), 7, false),
+	};
+	unsigned char *w;
+	__u32 code;
+	int i, r;
+
+	ASSERT_EQ(0, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(1, add_vgpu(_metadata, self, "ts"));
+	/* 16.7 M MACs take far longer than 20 ms here. */
+	ASSERT_EQ(0, pset("job_timeout_ms", "20"));
+	ASSERT_EQ(0, vgpu_submit(self->v[0].d, &big, 1));
+	for (r = 0; r < 8; r++) {
+		ASSERT_EQ(0, vgpu_submit(self->v[1].d, fill, 2));
+		ASSERT_EQ(0, vgpu_wait_fence(self->v[1].d, 7, 20000));
+		w = (unsigned char *)self->v[1].d->window + C_OFF;
+		for (i = 0; i < 1 << 20; i++)
+			if (w[i] != 0x5a)
+				break;
+		EXPECT_EQ(1 << 20, i);
+		memset(w, 0, 1 << 20);
+		memset(w + (1 << 20), 0, 8);
+		make_idle(&self->v[1]);
+	}
+	for (i = 0; i < 5000; i++) {
+		code = vgpu_read32(self->v[0].d, VGPU_REG_ERR_CODE);
+		if (code)
+			break;
+		usleep(1000);
+	}
+	EXPECT_EQ(VGPU_ERR_TIMEOUT, code);
+	EXPECT_GE(vnum(&self->v[0], "resets"), 1);
+	EXPECT_GE(vnum(&self->v[0], "errors"), 1);
+	ASSERT_EQ(0, pset("job_timeout_ms", "10000"));
+	/* After its reset it runs again. */
+	make_idle(&self->v[0]);
+	ASSERT_EQ(0, vgpu_submit(self->v[0].d, &fill[0], 2));
+	EXPECT_EQ(0, vgpu_wait_fence(self->v[0].d, 7, 20000));
+}
+
+TEST_F(sched, sysfs_validation)
+{
+	struct {
+		const char *file, *val;
+		int err;
+	} bad[] = {
+		{ "sched_policy", "fair", -EINVAL },
+		{ "sched_policy", "\n", -EINVAL },
+		{ "timeslice_us", "99", -ERANGE },
+		{ "timeslice_us", "2000001", -ERANGE },
+		{ "timeslice_us", "2ms", -EINVAL },
+		{ "job_timeout_ms", "600001", -ERANGE },
+		{ "preempt_timeout_us", "-1", -EINVAL },
+	};
+	char buf[64];
+	unsigned int i;
+
+	ASSERT_EQ(0, add_vgpu(_metadata, self, "ts"));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		int kmsg = kmsg_open();
+
+		EXPECT_EQ(bad[i].err, pset(bad[i].file, bad[i].val))
+			TH_LOG("%s=%s", bad[i].file, bad[i].val);
+		EXPECT_TRUE(kmsg_find(kmsg, bad[i].file));
+		close(kmsg);
+	}
+	ASSERT_EQ(0, sysfs_read(VGPU_PARENT "/sched_policy", buf, sizeof(buf)));
+	EXPECT_STREQ("best_effort", buf);
+	EXPECT_EQ(2000, sysfs_num(VGPU_PARENT "/timeslice_us"));
+	EXPECT_EQ(-ERANGE, vset(&self->v[0], "weight", "0"));
+	EXPECT_EQ(-ERANGE, vset(&self->v[0], "weight", "101"));
+	EXPECT_EQ(-EINVAL, vset(&self->v[0], "weight", "x"));
+	EXPECT_EQ(10, vnum(&self->v[0], "weight"));
+	EXPECT_EQ(-ERANGE, vset(&self->v[0], "timeslice_us", "50"));
+	EXPECT_EQ(0, vset(&self->v[0], "timeslice_us", "0"));
+	ASSERT_EQ(0, sysfs_read(VGPU_PARENT "/partitions", buf, sizeof(buf)));
+	EXPECT_STREQ("0 0-0 ts 1/16", buf);
+}
+
+TEST_HARNESS_MAIN
