@@ -75,7 +75,7 @@ static unsigned long long now_ms(void)
 }
 
 static int add_vgpu(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(sched) *self, const char *type)
+		    struct _test_data_sched *self, const char *type)
 {
 	struct sv *v = &self->v[self->n];
 
@@ -111,7 +111,7 @@ static void make_idle(struct sv *v)
 }
 
 /* busy_ns of vGPUs [0, n) over MEASURE_MS; returns the elapsed ns. */
-static double measure(FIXTURE_DATA(sched) *self, int n, double *busy)
+static double measure(struct _test_data_sched *self, int n, double *busy)
 {
 	long long b0[MAXV];
 	unsigned long long t0;
@@ -159,7 +159,7 @@ FIXTURE_TEARDOWN(sched)
 }
 
 static void check_best_effort(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(sched) *self, int n)
+			      struct _test_data_sched *self, int n)
 {
 	double busy[MAXV], total = 0, worst = 0;
 	int i;

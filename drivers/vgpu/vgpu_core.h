@@ -50,6 +50,23 @@ struct vgpu_prt {
 	wait_queue_head_t done_wq;
 };
 
+/* Scheduler latency samples kept per device for the benchmark (debugfs). */
+#define VGPU_SAMPLES	4096
+
+/**
+ * struct vgpu_samples - recent scheduler latencies of a device
+ * @lock: protects the rest
+ * @n: samples taken of each kind (the arrays wrap)
+ * @overrun_ns: how far each slice ran past its length (0 if not)
+ * @wake_ns: doorbell on an idle vGPU to its first work unit
+ */
+struct vgpu_samples {
+	spinlock_t lock; /* see above */
+	u64 n[2];
+	u32 overrun_ns[VGPU_SAMPLES];
+	u32 wake_ns[VGPU_SAMPLES];
+};
+
 /**
  * struct vgpu_engine - one engine of a device, run by a kernel thread
  * @dev: the device
@@ -123,6 +140,8 @@ struct vgpu_type {
  * @timeslice_ns: default time slice
  * @job_timeout_ns: longest run time of one command, 0 for no limit
  * @preempt_timeout_ns: longest work unit, 0 for no limit
+ * @samples: scheduler latencies for the benchmark
+ * @debugfs: /sys/kernel/debug/vgpu/vgpuN
  *
  * @policy, @timeslice_ns, @job_timeout_ns and @preempt_timeout_ns are
  * written under @lock and read locklessly by the engines.
@@ -151,6 +170,8 @@ struct vgpu_device {
 	u64 timeslice_ns;
 	u64 job_timeout_ns;
 	u64 preempt_timeout_ns;
+	struct vgpu_samples samples;
+	struct dentry *debugfs;
 };
 
 /**
@@ -215,6 +236,7 @@ struct vgpu_stats {
  * @se: its scheduling state, under @prt's lock
  * @paused: not to be scheduled (reset, close, removal), under @prt's lock
  * @preemptions: slices that ended with work left, under @prt's lock
+ * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
  * @lock: protects @cfg, @bar, @regs, @exec, @exec_active, @cmd_run_ns and
  *	  @stats; held across one work unit at a time
  * @cfg: emulated config space
@@ -246,6 +268,7 @@ struct vgpu {
 	struct vgpu_sched_entity se;
 	bool paused;
 	u64 preemptions;
+	u64 kick_ns;
 
 	struct mutex lock; /* see above */
 	u8 cfg[VGPU_CFG_SIZE];
@@ -308,6 +331,7 @@ static inline bool vgpu_inject_fail(void)
 #endif
 void vgpu_fault_init(void);
 void vgpu_fault_exit(void);
+struct dentry *vgpu_debugfs_root(void);
 
 /* An allocation that fault injection can fail: NULL instead of @expr. */
 #define vgpu_alloc(expr)	(vgpu_inject_fail() ? NULL : (expr))
@@ -348,6 +372,8 @@ void vgpu_sched_kick(struct vgpu *vgpu);
 void vgpu_sched_pause(struct vgpu *vgpu);
 void vgpu_sched_resume(struct vgpu *vgpu);
 void vgpu_sched_apply(struct vgpu_device *dev);
+void vgpu_sched_debugfs_init(struct vgpu_device *dev);
+void vgpu_sched_debugfs_exit(struct vgpu_device *dev);
 
 /* Function reset: stop the queue, drop work, zero the window. */
 void vgpu_function_reset(struct vgpu *vgpu, bool cfg);

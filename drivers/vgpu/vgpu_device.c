@@ -219,6 +219,7 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 					     vdev->nr_profiles));
 	if (ret)
 		goto err_engines;
+	vgpu_sched_debugfs_init(vdev);
 	dev_info(&vdev->dev,
 		 "%s backend, %llu MiB memory, %u engines, %u vGPU types\n",
 		 vdev->hw->name, vdev->mem_size >> 20, vdev->num_engines,
@@ -240,6 +241,7 @@ err_put:
  */
 void vgpu_device_destroy(struct vgpu_device *vdev)
 {
+	vgpu_sched_debugfs_exit(vdev);
 	mdev_unregister_parent(&vdev->parent);
 	WARN_ON(vdev->nr_vgpus);
 	vgpu_engines_stop(vdev);

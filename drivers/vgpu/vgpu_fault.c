@@ -36,6 +36,17 @@ bool vgpu_inject_fail(void)
 static struct dentry *vgpu_debugfs;
 
 /**
+ * vgpu_debugfs_root() - the driver's debugfs directory
+ *
+ * Return: /sys/kernel/debug/vgpu (an error pointer if debugfs is absent,
+ * which the debugfs API accepts as a parent).
+ */
+struct dentry *vgpu_debugfs_root(void)
+{
+	return vgpu_debugfs;
+}
+
+/**
  * vgpu_fault_init() - set up the fault attribute and debugfs
  */
 void vgpu_fault_init(void)

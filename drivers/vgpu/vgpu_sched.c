@@ -24,9 +24,12 @@
  * removal go through it, after which the vGPU is only touched again once
  * resumed.
  */
+#include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "vgpu_core.h"
@@ -107,6 +110,8 @@ void vgpu_sched_kick(struct vgpu *vgpu)
 
 	spin_lock(&prt->lock);
 	wake = !vgpu->paused && !vgpu->se.busy;
+	if (wake && !vgpu->se.running)
+		vgpu->kick_ns = ktime_get_ns();
 	if (!vgpu->paused)
 		vgpu_sched_set_busy(&prt->sp, &vgpu->se, true);
 	spin_unlock(&prt->lock);
@@ -230,6 +235,19 @@ static u64 vgpu_engine_run(struct vgpu *vgpu, u64 slice_ns, u64 *now)
 	return *now - start;
 }
 
+static void vgpu_sample(struct vgpu_device *dev, int kind, u64 ns)
+{
+	struct vgpu_samples *s = &dev->samples;
+	u32 v = min_t(u64, ns, U32_MAX);
+
+	spin_lock(&s->lock);
+	if (kind)
+		s->wake_ns[s->n[1]++ % VGPU_SAMPLES] = v;
+	else
+		s->overrun_ns[s->n[0]++ % VGPU_SAMPLES] = v;
+	spin_unlock(&s->lock);
+}
+
 /* Charge the slice and decide whether the vGPU stays runnable. */
 static void vgpu_engine_charge(struct vgpu_engine *e, struct vgpu *vgpu,
 			       u64 ran, u64 slice_ns, u64 now)
@@ -251,14 +269,15 @@ static void vgpu_engine_charge(struct vgpu_engine *e, struct vgpu *vgpu,
 	spin_unlock(&prt->lock);
 	mutex_unlock(&vgpu->lock);
 	wake_up(&prt->done_wq);
+	vgpu_sample(vgpu->dev, 0, ran > slice_ns ? ran - slice_ns : 0);
 }
 
 static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 {
 	struct vgpu_sched_pick d;
 	struct vgpu *vgpu = NULL;
+	u64 ran, now, kick = 0;
 	bool slot;
-	u64 ran, now;
 
 	spin_lock(&prt->lock);
 	if (READ_ONCE(e->prt) != prt) {
@@ -270,8 +289,12 @@ static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 	if (d.idx >= 0) {
 		vgpu = container_of(prt->sp.ent[d.idx], struct vgpu, se);
 		vgpu->se.running = true;
+		kick = vgpu->kick_ns;
+		vgpu->kick_ns = 0;
 	}
 	spin_unlock(&prt->lock);
+	if (kick)
+		vgpu_sample(e->dev, 1, ktime_get_ns() - kick);
 
 	if (!vgpu) {
 		vgpu_engine_idle(e, prt, slot && prt->sp.n, d.slice_ns);
@@ -313,6 +336,7 @@ int vgpu_engines_start(struct vgpu_device *dev)
 		spin_lock_init(&dev->prt[i].lock);
 		init_waitqueue_head(&dev->prt[i].done_wq);
 	}
+	spin_lock_init(&dev->samples.lock);
 	dev->engine = vgpu_alloc(kcalloc(dev->num_engines,
 					 sizeof(*dev->engine), GFP_KERNEL));
 	if (!dev->engine)
@@ -352,4 +376,92 @@ void vgpu_engines_stop(struct vgpu_device *dev)
 			kthread_stop(dev->engine[i].thread);
 	kfree(dev->engine);
 	dev->engine = NULL;
+}
+
+/*
+ * /sys/kernel/debug/vgpu/vgpuN/sched_samples: the latest scheduler latency
+ * samples, for tools/bench: "overrun_ns" then "wake_ns", each a line of
+ * space-separated nanosecond values, oldest first.
+ */
+static void vgpu_samples_print(struct seq_file *m, const char *name,
+			       const u32 *v, u64 n)
+{
+	u64 i, first = n > VGPU_SAMPLES ? n - VGPU_SAMPLES : 0;
+
+	seq_printf(m, "%s", name);
+	for (i = first; i < n; i++)
+		seq_printf(m, " %u", v[i % VGPU_SAMPLES]);
+	seq_putc(m, '\n');
+}
+
+static int vgpu_samples_show(struct seq_file *m, void *data)
+{
+	struct vgpu_device *dev = m->private;
+	struct vgpu_samples *s;
+	u64 n[2];
+
+	s = kmalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	spin_lock(&dev->samples.lock);
+	memcpy(s->overrun_ns, dev->samples.overrun_ns, sizeof(s->overrun_ns));
+	memcpy(s->wake_ns, dev->samples.wake_ns, sizeof(s->wake_ns));
+	n[0] = dev->samples.n[0];
+	n[1] = dev->samples.n[1];
+	spin_unlock(&dev->samples.lock);
+	vgpu_samples_print(m, "overrun_ns", s->overrun_ns, n[0]);
+	vgpu_samples_print(m, "wake_ns", s->wake_ns, n[1]);
+	kfree(s);
+	return 0;
+}
+
+static ssize_t vgpu_samples_reset(struct file *f, const char __user *buf,
+				  size_t count, loff_t *ppos)
+{
+	struct vgpu_device *dev = file_inode(f)->i_private;
+
+	spin_lock(&dev->samples.lock);
+	dev->samples.n[0] = 0;
+	dev->samples.n[1] = 0;
+	spin_unlock(&dev->samples.lock);
+	return count;
+}
+
+static int vgpu_samples_open_rw(struct inode *inode, struct file *f)
+{
+	return single_open(f, vgpu_samples_show, inode->i_private);
+}
+
+static const struct file_operations vgpu_samples_rw_fops = {
+	.owner = THIS_MODULE,
+	.open = vgpu_samples_open_rw,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = vgpu_samples_reset,
+};
+
+/**
+ * vgpu_sched_debugfs_init() - create /sys/kernel/debug/vgpu/vgpuN
+ * @dev: the device
+ *
+ * Writing anything to its sched_samples file clears the samples.
+ */
+void vgpu_sched_debugfs_init(struct vgpu_device *dev)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "vgpu%u", dev->id);
+	dev->debugfs = debugfs_create_dir(name, vgpu_debugfs_root());
+	debugfs_create_file("sched_samples", 0600, dev->debugfs, dev,
+			    &vgpu_samples_rw_fops);
+}
+
+/**
+ * vgpu_sched_debugfs_exit() - remove the device's debugfs directory
+ * @dev: the device
+ */
+void vgpu_sched_debugfs_exit(struct vgpu_device *dev)
+{
+	debugfs_remove_recursive(dev->debugfs);
 }

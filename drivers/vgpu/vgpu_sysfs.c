@@ -308,25 +308,30 @@ static ssize_t partition_users_show(struct device *d,
 }
 static DEVICE_ATTR_RO(partition_users);
 
-/* Counters under the vGPU's lock. */
-#define VGPU_STAT_SHOW(_name)						\
+/* A counter of &vgpu.stats, read under the vGPU's lock. */
+static ssize_t vgpu_stat_show(struct device *d, char *buf, size_t field)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	u64 v;
+
+	mutex_lock(&vgpu->lock);
+	v = *(u64 *)((char *)&vgpu->stats + field);
+	mutex_unlock(&vgpu->lock);
+	return sysfs_emit(buf, "%llu\n", v);
+}
+
+#define VGPU_STAT_SHOW(_name, _field)					\
 static ssize_t _name##_show(struct device *d,				\
 			    struct device_attribute *attr, char *buf)	\
 {									\
-	struct vgpu *vgpu = dev_get_drvdata(d);				\
-	u64 v;								\
-									\
-	mutex_lock(&vgpu->lock);					\
-	v = vgpu->stats._name;						\
-	mutex_unlock(&vgpu->lock);					\
-	return sysfs_emit(buf, "%llu\n", v);				\
+	return vgpu_stat_show(d, buf, _field);				\
 }									\
 static DEVICE_ATTR_RO(_name)
 
-VGPU_STAT_SHOW(commands);
-VGPU_STAT_SHOW(bytes);
-VGPU_STAT_SHOW(errors);
-VGPU_STAT_SHOW(resets);
+VGPU_STAT_SHOW(commands, offsetof(struct vgpu_stats, commands));
+VGPU_STAT_SHOW(bytes, offsetof(struct vgpu_stats, bytes));
+VGPU_STAT_SHOW(errors, offsetof(struct vgpu_stats, errors));
+VGPU_STAT_SHOW(resets, offsetof(struct vgpu_stats, resets));
 
 /* Scheduler state under the partition's lock. */
 static u64 vgpu_sched_read(struct vgpu *vgpu, int what)
@@ -418,6 +423,7 @@ static ssize_t vgpu_timeslice_us_store(struct device *d,
 	spin_unlock(&vgpu->prt->lock);
 	return count;
 }
+
 static struct device_attribute dev_attr_vgpu_timeslice_us =
 	__ATTR(timeslice_us, 0644, vgpu_timeslice_us_show,
 	       vgpu_timeslice_us_store);
