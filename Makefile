@@ -6,6 +6,7 @@
 #   make KDIR=/path      build against any other kernel tree
 #   make check           everything CI runs; ends with "N passed, M failed"
 #   make unit            userspace unit tests (ASan + UBSan)
+#   make fuzz            run the command fuzzer (FUZZ_SECONDS, default 60)
 #   make demo            load the module in a VM and show the sysfs tree
 
 VGPU_KREL ?= $(shell scripts/kernel-release.sh 2>/dev/null)
@@ -24,10 +25,13 @@ clean:
 unit:
 	$(MAKE) -C tools/testing/unit run
 
+fuzz:
+	$(MAKE) -C tools/testing/fuzz run
+
 check:
 	scripts/check.sh
 
 demo:
 	scripts/demo.sh
 
-.PHONY: all modules clean unit check demo
+.PHONY: all modules clean unit fuzz check demo

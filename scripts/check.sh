@@ -8,9 +8,15 @@
 #   3. build it against Debian's 6.1 headers with W=1: no warnings
 #   4. sparse (C=2): no warnings
 #   5. checkpatch.pl --strict on every C source and header of the project
-#   6. userspace unit tests (ASan + UBSan), one result per test case
+#   6. userspace unit tests (ASan + UBSan), one result per test case, and
+#      the fuzz regression corpus replayed (one result per input)
 #   7. kselftests in a VM on Debian's 6.12 kernel, one result per test case,
 #      plus one result for a console log free of oopses, warnings and taint
+#   8. the same on the debug kernel (KASAN, lockdep, UBSAN, kmemleak, fault
+#      injection), built once per machine by build-debug-kernel.sh, plus
+#      the KUnit suites and a kmemleak scan after the module is unloaded
+#
+# VGPU_CHECK_DEBUG=0 skips step 8 (for a quick local run; CI runs it).
 #
 # Every step prints "ok" or "FAIL" lines; the last line is
 # "N passed, M failed". The exit status is 0 only if nothing failed.
@@ -112,25 +118,74 @@ else
 fi
 grep -E '^(not ok|# .*(Expected|FAIL))' "$out/unit.log" || true
 add_tap_totals "$out/unit.log"
+if ! make -C tools/testing/fuzz regress > "$out/fuzz-regress.log" 2>&1 &&
+   ! grep -q '^# Totals' "$out/fuzz-regress.log"; then
+	result fail "fuzz regressions" "$out/fuzz-regress.log"
+fi
+grep -E '^not ok' "$out/fuzz-regress.log" || true
+add_tap_totals "$out/fuzz-regress.log"
+
+# run_vm_suite NAME LOG-PREFIX [vm-run.sh options...] -- [env...]: run the
+# kselftests in a VM; count each test case, one result for finishing, and one
+# for a console free of oopses, lockdep, KASAN/UBSAN reports and taint.
+run_vm_suite() {
+	local name=$1 pre=$2 vm_rc
+	shift 2
+	local vmopts=() envs=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		vmopts+=("$1")
+		shift
+	done
+	shift
+	envs=("$@")
+	scripts/vm-run.sh --log "$pre.log" --timeout 3000 "${vmopts[@]}" -- \
+		env VGPU_KO="$top/vgpu.ko" "${envs[@]}" \
+		selftests/run_vm_tests.sh > "$pre.out" 2>&1
+	vm_rc=$?
+	# Only failures and summaries are repeated here; all is in $pre.out.
+	# KUnit's results end in a "# Totals:" line too and count with them.
+	grep -E '^(not ok|# .*:Expected|# .* died|# KUnit|not ok kmemleak|vm-tests:)' "$pre.out"
+	add_tap_totals "$pre.out"
+	if grep -q '^ok kmemleak' "$pre.out"; then
+		result ok "kmemleak clean ($name)"
+	elif grep -q '^not ok kmemleak' "$pre.out"; then
+		result fail "kmemleak clean ($name)" "$pre.out"
+	fi
+	if grep -q '^vm-tests:' "$pre.out"; then
+		result ok "VM tests ran to the end ($name)"
+	else
+		result fail "VM tests ran to the end ($name, vm-run status $vm_rc)" "$pre.out"
+	fi
+	if grep -nE 'BUG:|WARNING:|Oops|general protection|Call Trace:|Kernel panic|UBSAN:|KASAN:|possible .*(locking|deadlock)|circular locking|Tainted: .*[DWB]|unreferenced object' \
+		"$pre.log" > "$pre.splat"; then
+		result fail "console clean ($name)" "$pre.splat"
+	else
+		result ok "console clean ($name)"
+	fi
+}
 
 echo "== VM tests ($krel)"
 make -C selftests KSFT="$ksft" > "$out/selftests-build.log" 2>&1 ||
 	result fail "selftests build" "$out/selftests-build.log"
-# run_vm_tests.sh prints the TAP of each test binary; only failures and the
-# summary are repeated here, the whole console is in vm-612.log.
-scripts/vm-run.sh --log "$out/vm-612.log" --timeout 1200 -- \
-	env VGPU_KO="$top/vgpu.ko" selftests/run_vm_tests.sh > "$out/vm-612.out" 2>&1
-vm_rc=$?
-grep -E '^(not ok|# .*:Expected|# .* died|vm-tests:)' "$out/vm-612.out"
-add_tap_totals "$out/vm-612.out"
-if ! grep -q '^vm-tests:' "$out/vm-612.out"; then
-	result fail "VM tests ran to the end (vm-run status $vm_rc)" "$out/vm-612.out"
-fi
-if grep -nE 'BUG:|WARNING:|Oops|general protection|Call Trace:|Kernel panic|UBSAN:|KASAN:|possible .*locking|Tainted: .*[DW]' \
-	"$out/vm-612.log" > "$out/vm-612.splat"; then
-	result fail "console clean ($krel)" "$out/vm-612.splat"
-else
-	result ok "console clean ($krel)"
+run_vm_suite "$krel" "$out/vm-612" --
+
+if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
+	echo "== debug kernel"
+	if dk=$(scripts/build-debug-kernel.sh --print-dir 2> "$out/debug-kernel.log"); then
+		drel=$(cat "$dk/release")
+		echo "     $dk ($drel)"
+		if build_module dbg "$dk/build" "$out/build-debug.log"; then
+			echo "== VM tests ($drel)"
+			run_vm_suite "$drel" "$out/vm-debug" --kernel "$dk/bzImage" \
+				--modules "$dk/lib/modules/$drel" --release "$drel" -- \
+				VGPU_KO="$out/tree-dbg/vgpu.ko" \
+				VGPU_KUNIT_KO="$out/tree-dbg/vgpu_kunit.ko"
+		else
+			result fail "build against the debug kernel" "$out/build-debug.log"
+		fi
+	else
+		result fail "debug kernel build" "$out/debug-kernel.log"
+	fi
 fi
 
 echo "$passed passed, $failed failed"

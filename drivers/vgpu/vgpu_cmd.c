@@ -275,7 +275,7 @@ static int vgpu_step_gemm(struct vgpu_exec *ex,
 			s32 av = a[i * tk + kk];
 
 			for (j = 0; j < tj; j++)
-				ex->acc[i][j] += av * b[kk * tj + j];
+				ex->acc[i][j] += (u32)(av * b[kk * tj + j]);
 		}
 	ex->k += tk;
 	*bytes = (u64)ti * tk + (u64)tk * tj;

@@ -42,7 +42,7 @@ struct vgpu_mem_ops {
  * @done: progress: bytes done, or for GEMM the tile index
  * @k: GEMM: k steps accumulated into @acc for the current tile
  * @crc: CRC32C running value
- * @acc: GEMM accumulators of the current tile
+ * @acc: GEMM accumulators of the current tile (int32 wrapping modulo 2^32)
  * @buf: bounce buffer for one work unit
  */
 struct vgpu_exec {
@@ -50,7 +50,7 @@ struct vgpu_exec {
 	u64 done;
 	u32 k;
 	u32 crc;
-	s32 acc[VGPU_GEMM_TILE][VGPU_GEMM_TILE];
+	u32 acc[VGPU_GEMM_TILE][VGPU_GEMM_TILE];
 	u8 buf[VGPU_UNIT_BYTES];
 };
 

@@ -110,7 +110,8 @@ enum vgpu_opcode {
  * FILL   dst, len, value: fill len bytes (len % 4 == 0, dst % 4 == 0) with
  *        the 32-bit pattern value.
  * GEMM   a, b, c, m, n, k: C[m][n] (int32) = A[m][k] (int8) x B[k][n] (int8),
- *        row-major, dense; c % 4 == 0.
+ *        row-major, dense; c % 4 == 0. Sums wrap modulo 2^32. If C overlaps
+ *        A or B the result is undefined (but stays inside the window).
  * CRC32C src, len, dst: CRC32C (Castagnoli, initial ~0, final xor ~0) of len
  *        bytes at src, stored as a 32-bit value at dst (dst % 4 == 0).
  * FENCE  dst, value: store the 64-bit value at dst (dst % 8 == 0) once every
