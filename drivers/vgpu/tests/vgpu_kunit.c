@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit suites for vgpu's pure logic: profile parsing, the memory-window and
- * engine-partition allocators, and the command validator and executor. They
+ * engine-partition allocators, the command validator and executor, and the
+ * scheduling policies. They
  * build into vgpu_kunit.ko against kernels with CONFIG_KUNIT (the project's
  * debug kernel) and run in its test VM; the same logic also has userspace
  * unit tests in tools/testing/unit.
@@ -14,6 +15,7 @@
 #include "../vgpu_alloc.c"
 #include "../vgpu_cmd.c"
 #include "../vgpu_crc32c.c"
+#include "../vgpu_sched_policy.c"
 
 #define MB VGPU_SZ_1M
 
@@ -250,7 +252,58 @@ static void vgpu_kunit_cmd_exec(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 300, cval);
 }
 
+/* Best effort with weights 1:3 on one engine, always busy: shares 1:3. */
+static void vgpu_kunit_sched_weights(struct kunit *test)
+{
+	struct vgpu_sched_entity a = { .weight = 10 }, b = { .weight = 30 };
+	struct vgpu_sched_part p;
+	u64 now = 0;
+	int i;
+
+	vgpu_sched_part_init(&p, VGPU_POLICY_BEST_EFFORT, 2000000, 4, 1);
+	KUNIT_ASSERT_EQ(test, 0, vgpu_sched_add(&p, &a));
+	KUNIT_ASSERT_EQ(test, 1, vgpu_sched_add(&p, &b));
+	vgpu_sched_set_busy(&p, &a, true);
+	vgpu_sched_set_busy(&p, &b, true);
+	for (i = 0; i < 4000; i++) {
+		struct vgpu_sched_pick d = vgpu_sched_pick(&p);
+
+		KUNIT_ASSERT_GE(test, d.idx, 0);
+		now += d.slice_ns;
+		vgpu_sched_account(&p, d.idx, d.slice_ns, now);
+	}
+	KUNIT_EXPECT_EQ(test, 1000u, a.slices);
+	KUNIT_EXPECT_EQ(test, 3000u, b.slices);
+}
+
+/* Fixed share: two of four seats busy get a quarter each, slots idle. */
+static void vgpu_kunit_sched_fixed(struct kunit *test)
+{
+	struct vgpu_sched_entity a = { .weight = 10 }, b = { .weight = 10 };
+	struct vgpu_sched_part p;
+	int i, idle = 0;
+
+	vgpu_sched_part_init(&p, VGPU_POLICY_FIXED_SHARE, 2000000, 4, 1);
+	vgpu_sched_add(&p, &a);
+	vgpu_sched_add(&p, &b);
+	vgpu_sched_set_busy(&p, &a, true);
+	vgpu_sched_set_busy(&p, &b, true);
+	for (i = 0; i < 400; i++) {
+		struct vgpu_sched_pick d = vgpu_sched_pick(&p);
+
+		if (d.idx < 0)
+			idle++;
+		else
+			vgpu_sched_account(&p, d.idx, d.slice_ns, 0);
+	}
+	KUNIT_EXPECT_EQ(test, 100u, a.slices);
+	KUNIT_EXPECT_EQ(test, 100u, b.slices);
+	KUNIT_EXPECT_EQ(test, 200, idle);
+}
+
 static struct kunit_case vgpu_kunit_cases[] = {
+	KUNIT_CASE(vgpu_kunit_sched_weights),
+	KUNIT_CASE(vgpu_kunit_sched_fixed),
 	KUNIT_CASE(vgpu_kunit_profile_default),
 	KUNIT_CASE(vgpu_kunit_profile_bad),
 	KUNIT_CASE(vgpu_kunit_mem_alloc),
