@@ -272,8 +272,8 @@ static void vgpu_kunit_sched_weights(struct kunit *test)
 		now += d.slice_ns;
 		vgpu_sched_account(&p, d.idx, d.slice_ns, now);
 	}
-	KUNIT_EXPECT_EQ(test, 1000u, a.slices);
-	KUNIT_EXPECT_EQ(test, 3000u, b.slices);
+	KUNIT_EXPECT_LE(test, abs((int)a.slices - 1000), 2);
+	KUNIT_EXPECT_LE(test, abs((int)b.slices - 3000), 2);
 }
 
 /* Fixed share: two of four seats busy get a quarter each, slots idle. */
