@@ -201,12 +201,18 @@ static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
 {
 	if (slot) {
 		ktime_t t = ns_to_ktime(slice_ns);
+		u64 start = ktime_get_ns();
 
 		/* Sit out the slot reserved for an idle owner. */
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (!kthread_should_stop())
 			schedule_hrtimeout(&t, HRTIMER_MODE_REL);
 		__set_current_state(TASK_RUNNING);
+		spin_lock(&prt->lock);
+		if (prt->sp.policy != VGPU_POLICY_BEST_EFFORT)
+			vgpu_sched_account_idle(&prt->sp,
+						ktime_get_ns() - start);
+		spin_unlock(&prt->lock);
 		return;
 	}
 	wait_event_interruptible_timeout(e->wq,

@@ -28,6 +28,11 @@
  * profile allows (its SHARE), used or not, so each vGPU gets exactly 1/SHARE
  * whatever else exists.
  *
+ * Slots end at work-unit boundaries and idle slots at timer expiry, so single
+ * slots run a little short or long; each vGPU (and the idle slots together)
+ * carries the difference into its next slot, so that over time every slot
+ * averages exactly one time slice.
+ *
  * The recent share a vGPU reports is its run time over the current and the
  * previous window of about VGPU_SHARE_WINDOW_NS, divided by the partition's
  * time (elapsed time x engines) over the span of those two windows.
@@ -203,24 +208,41 @@ static struct vgpu_sched_pick vgpu_pick_best_effort(struct vgpu_sched_part *p)
 	return d;
 }
 
+/* One slice corrected by what earlier slots ran short (or long). */
+static u64 vgpu_slot_len(const struct vgpu_sched_part *p, s64 debt)
+{
+	s64 len = (s64)p->timeslice_ns + debt;
+
+	return len > 0 ? (u64)len : 0;
+}
+
+/* Keep a slot debt within one slice either way. */
+static s64 vgpu_clamp_debt(const struct vgpu_sched_part *p, s64 debt)
+{
+	s64 lim = (s64)p->timeslice_ns;
+
+	return debt > lim ? lim : debt < -lim ? -lim : debt;
+}
+
 static struct vgpu_sched_pick vgpu_pick_slot(struct vgpu_sched_part *p,
 					     u32 slots)
 {
-	struct vgpu_sched_pick d = {
-		.idx = -1, .reserved = -1, .slice_ns = p->timeslice_ns,
-	};
+	struct vgpu_sched_pick d = { .idx = -1, .reserved = -1 };
 	u32 slot;
 
+	d.slice_ns = vgpu_slot_len(p, p->idle_debt_ns);
 	if (!slots)
 		return d;
 	slot = p->cursor % slots;
 	p->cursor = (slot + 1) % slots;
 	if (slot >= p->n)
 		return d;
-	if (p->ent[slot]->busy && !p->ent[slot]->running)
+	if (p->ent[slot]->busy && !p->ent[slot]->running) {
 		d.idx = slot;
-	else
+		d.slice_ns = vgpu_slot_len(p, p->ent[slot]->slot_debt_ns);
+	} else {
 		d.reserved = slot;
+	}
 	return d;
 }
 
@@ -322,8 +344,24 @@ void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
 	e = p->ent[idx];
 	e->busy_ns += ran_ns;
 	e->slices++;
+	if (p->policy != VGPU_POLICY_BEST_EFFORT)
+		e->slot_debt_ns = vgpu_clamp_debt(p, e->slot_debt_ns +
+						  (s64)p->timeslice_ns -
+						  (s64)ran_ns);
 	vgpu_window_charge(&e->win, ran_ns, now_ns);
 	e->vtime += ran_ns * VGPU_WEIGHT_MAX / (e->weight ? e->weight : 1);
+}
+
+/**
+ * vgpu_sched_account_idle() - charge an idle slot of equal or fixed share
+ * @p: the partition
+ * @idle_ns: how long the engine actually stayed idle
+ */
+void vgpu_sched_account_idle(struct vgpu_sched_part *p, u64 idle_ns)
+{
+	p->idle_debt_ns = vgpu_clamp_debt(p, p->idle_debt_ns +
+					  (s64)p->timeslice_ns -
+					  (s64)idle_ns);
 }
 
 /**

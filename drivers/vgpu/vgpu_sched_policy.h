@@ -48,6 +48,8 @@ struct vgpu_busy_window {
  * @vtime: best effort: run time scaled by VGPU_WEIGHT_MAX / weight
  * @busy_ns: total time run
  * @slices: slices run
+ * @slot_debt_ns: equal and fixed share: how much shorter than a slice its
+ *		  slots ran so far (negative: longer); added to its next slot
  * @win: recent run time
  */
 struct vgpu_sched_entity {
@@ -58,6 +60,7 @@ struct vgpu_sched_entity {
 	u64 vtime;
 	u64 busy_ns;
 	u64 slices;
+	s64 slot_debt_ns;
 	struct vgpu_busy_window win;
 };
 
@@ -71,6 +74,8 @@ struct vgpu_sched_entity {
  * @ent: the vGPUs
  * @cursor: equal and fixed share: the next slot; best effort: where the
  *	    round-robin tie-break starts
+ * @idle_debt_ns: equal and fixed share: how much shorter than a slice the
+ *		  idle slots lasted so far (negative: longer)
  */
 struct vgpu_sched_part {
 	enum vgpu_policy policy;
@@ -80,6 +85,7 @@ struct vgpu_sched_part {
 	u32 n;
 	struct vgpu_sched_entity *ent[VGPU_MAX_SHARE];
 	u32 cursor;
+	s64 idle_debt_ns;
 };
 
 /**
@@ -105,6 +111,7 @@ void vgpu_sched_set_busy(struct vgpu_sched_part *p,
 struct vgpu_sched_pick vgpu_sched_pick(struct vgpu_sched_part *p);
 void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
 			u64 now_ns);
+void vgpu_sched_account_idle(struct vgpu_sched_part *p, u64 idle_ns);
 u32 vgpu_sched_share_permille(const struct vgpu_sched_part *p,
 			      const struct vgpu_sched_entity *e, u64 now_ns);
 void vgpu_window_charge(struct vgpu_busy_window *w, u64 ran_ns, u64 now_ns);

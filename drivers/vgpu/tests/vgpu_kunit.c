@@ -317,6 +317,7 @@ static struct kunit_suite vgpu_kunit_suite = {
 	.name = "vgpu",
 	.test_cases = vgpu_kunit_cases,
 };
+
 kunit_test_suite(vgpu_kunit_suite);
 
 MODULE_LICENSE("GPL");

@@ -26,6 +26,8 @@ struct sim {
 	u64 decisions;
 	int order[64];
 	int norder;
+	u64 unit_ns;		/* if set, slices end on unit boundaries */
+	u64 idle_over_ns;	/* idle slots oversleep by this much */
 };
 
 static void sim_init(struct sim *s, enum vgpu_policy pol, u32 share,
@@ -92,8 +94,17 @@ static void sim_run(struct sim *s, u64 decisions, unsigned int toggle_seed)
 			if (s->p.policy == VGPU_POLICY_BEST_EFFORT &&
 			    any_idle_busy(s))
 				abort();	/* not work-conserving */
-			until[eng] = s->now + d.slice_ns;
+			until[eng] = s->now + d.slice_ns + s->idle_over_ns;
+			if (s->p.policy != VGPU_POLICY_BEST_EFFORT)
+				vgpu_sched_account_idle(&s->p, d.slice_ns +
+							s->idle_over_ns);
 			continue;
+		}
+		if (s->unit_ns) {
+			/* Whole units that fit, at least one (as an engine). */
+			u64 units = d.slice_ns / s->unit_ns;
+
+			d.slice_ns = (units ? units : 1) * s->unit_ns;
 		}
 		for (i = 0; i < s->p.n; i++)
 			if (s->p.ent[i]->busy && !s->p.ent[i]->running &&
@@ -209,6 +220,24 @@ TEST(equal_share_reserves_idle_slots)
 	EXPECT_LE(llabs((long long)ppm(s, 0) - 250000), 10);
 	EXPECT_LE(llabs((long long)ppm(s, 1) - 250000), 10);
 	EXPECT_EQ(0, ppm(s, 2));
+	free(s);
+}
+
+/* Units that do not divide the slice, and oversleeping idle slots. */
+TEST(equal_share_slot_debt)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+
+	sim_init(s, VGPU_POLICY_EQUAL_SHARE, 8, 1, 4, NULL);
+	s->unit_ns = 1500000;
+	s->idle_over_ns = 300000;
+	vgpu_sched_set_busy(&s->p, &s->e[2], false);
+	vgpu_sched_set_busy(&s->p, &s->e[3], false);
+	sim_run(s, 100000, 0);
+	/* Each slot averages one 2 ms slice: a quarter each, within 0.1 %. */
+	EXPECT_LE(llabs((long long)ppm(s, 0) - 250000), 1000)
+		TH_LOG("%llu ppm", (unsigned long long)ppm(s, 0));
+	EXPECT_LE(llabs((long long)ppm(s, 1) - 250000), 1000);
 	free(s);
 }
 
