@@ -15,13 +15,13 @@
  *
  * Every command is validated against the window (and against a few huge
  * windows, which need no memory) and the verdict is checked against an
- * independent reference in 128-bit arithmetic. An accepted command is run to
- * completion with vgpu_exec_step() against a fake window of exactly the
- * window's size and fake system memory, and the same command is applied to
- * a reference model of both; they must agree at the end. The fake memory
- * aborts on any access outside the command's own operand ranges (so in
- * particular outside the window), and every work unit is checked against
- * its bound.
+ * independent reference in 128-bit arithmetic (../cmd_ref.h, shared with the
+ * unit tests). An accepted command is run to completion with
+ * vgpu_exec_step() against a fake window of exactly the window's size and
+ * fake system memory, and the same command is applied to a reference model
+ * of both; they must agree at the end. The fake memory aborts on any access
+ * outside the command's own operand ranges (so in particular outside the
+ * window), and every work unit is checked against its bound.
  *
  * Built with -Dfuzz_one_input=LLVMFuzzerTestOneInput it is a libFuzzer
  * target; built with -DCMD_FUZZ_REPLAY it is a plain program that replays
@@ -31,7 +31,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-#include "vgpu_cmd.h"
+#include "cmd_ref.h"
 
 #define HDR		8
 #define CMD_SIZE	64
@@ -75,13 +75,6 @@ static u64 div_up(u64 a, u64 b)
 	return a / b + !!(a % b);
 }
 
-/* Whether [a, a + alen) and [b, b + blen) share a byte. */
-static bool overlaps(u64 a, u64 alen, u64 b, u64 blen)
-{
-	return alen && blen && a < (__uint128_t)b + blen &&
-	       b < (__uint128_t)a + alen;
-}
-
 static void put_le(u8 *p, u64 v, unsigned int n)
 {
 	unsigned int i;
@@ -110,138 +103,11 @@ static void rng_fill(u8 *p, size_t len, u64 seed)
 	memcpy(p, &v, len);
 }
 
-/* ---- reference validator ------------------------------------------------- */
-
-/*
- * Every reason a command is bad, with the addresses a RANGE or ALIGN error
- * may name; the validator may report any one of them and must accept exactly
- * the commands with none. An opcode or flags error comes before operands.
- */
-struct verdict {
-	u32 errs;
-	u64 range[4], align[4];
-	unsigned int nrange, nalign;
-	unsigned int len_align;
-};
-
-static void ref_range(struct verdict *v, bool sys, u64 addr,
-		      __uint128_t len, u64 window)
-{
-	__uint128_t end = (__uint128_t)addr + len;
-
-	if (sys ? end > ((__uint128_t)1 << 64) : end > window) {
-		v->errs |= 1u << VGPU_ERR_RANGE;
-		v->range[v->nrange++] = addr;
-	}
-}
-
-static void ref_align(struct verdict *v, u64 addr, u64 align)
-{
-	if (addr % align) {
-		v->errs |= 1u << VGPU_ERR_ALIGN;
-		v->align[v->nalign++] = addr;
-	}
-}
-
-static void ref_validate(const struct vgpu_cmd *c, u64 w, struct verdict *v)
-{
-	static const u32 allowed[VGPU_OP_COUNT] = {
-		[VGPU_OP_COPY] = VGPU_CMD_SRC_SYS | VGPU_CMD_DST_SYS,
-		[VGPU_OP_FENCE] = VGPU_CMD_IRQ,
-	};
-	bool ss = c->flags & VGPU_CMD_SRC_SYS, ds = c->flags & VGPU_CMD_DST_SYS;
-	__uint128_t m = c->u.gemm.m, n = c->u.gemm.n, k = c->u.gemm.k;
-
-	memset(v, 0, sizeof(*v));
-	if (c->opcode >= VGPU_OP_COUNT) {
-		v->errs = 1u << VGPU_ERR_OPCODE;
-		return;
-	}
-	if (c->flags & ~allowed[c->opcode]) {
-		v->errs = 1u << VGPU_ERR_FLAGS;
-		return;
-	}
-	switch (c->opcode) {
-	case VGPU_OP_COPY:
-		if (!c->u.copy.len)
-			v->errs |= 1u << VGPU_ERR_SIZE;
-		ref_range(v, ss, c->u.copy.src, c->u.copy.len, w);
-		ref_range(v, ds, c->u.copy.dst, c->u.copy.len, w);
-		if (!ss && !ds && overlaps(c->u.copy.src, c->u.copy.len,
-					   c->u.copy.dst, c->u.copy.len))
-			v->errs |= 1u << VGPU_ERR_OVERLAP;
-		break;
-	case VGPU_OP_FILL:
-		if (!c->u.fill.len || c->u.fill.pad)
-			v->errs |= 1u << VGPU_ERR_SIZE;
-		ref_align(v, c->u.fill.dst, 4);
-		if (c->u.fill.len % 4) {
-			v->errs |= 1u << VGPU_ERR_ALIGN;
-			v->len_align = 1;
-		}
-		ref_range(v, false, c->u.fill.dst, c->u.fill.len, w);
-		break;
-	case VGPU_OP_GEMM_I8:
-		if (!m || !n || !k || c->u.gemm.pad)
-			v->errs |= 1u << VGPU_ERR_SIZE;
-		ref_range(v, false, c->u.gemm.a, m * k, w);
-		ref_range(v, false, c->u.gemm.b, k * n, w);
-		ref_align(v, c->u.gemm.c, 4);
-		ref_range(v, false, c->u.gemm.c, m * n * 4, w);
-		break;
-	case VGPU_OP_CRC32C:
-		if (!c->u.crc.len)
-			v->errs |= 1u << VGPU_ERR_SIZE;
-		ref_range(v, false, c->u.crc.src, c->u.crc.len, w);
-		ref_align(v, c->u.crc.dst, 4);
-		ref_range(v, false, c->u.crc.dst, 4, w);
-		break;
-	case VGPU_OP_FENCE:
-	case VGPU_OP_TIMESTAMP:
-		ref_align(v, c->u.fence.dst, 8);
-		ref_range(v, false, c->u.fence.dst, 8, w);
-		break;
-	}
-}
-
-static bool in_list(const u64 *list, unsigned int n, u64 addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (list[i] == addr)
-			return true;
-	return false;
-}
-
-static const char *ref_check(const struct vgpu_cmd *c, u64 w, int err,
-			     u64 bad)
-{
-	struct verdict v;
-
-	ref_validate(c, w, &v);
-	if (err < 0 || err >= 32)
-		return "error code out of range";
-	if (!v.errs)
-		return err ? "rejected a valid command" :
-		       bad ? "bad address set on success" : NULL;
-	if (!err)
-		return "accepted an invalid command";
-	if (!(v.errs & (1u << err)))
-		return "reported an error that does not apply";
-	if (err == VGPU_ERR_RANGE && !in_list(v.range, v.nrange, bad))
-		return "RANGE names the wrong address";
-	if (err == VGPU_ERR_ALIGN && !v.len_align &&
-	    !in_list(v.align, v.nalign, bad))
-		return "ALIGN names the wrong address";
-	if (err != VGPU_ERR_RANGE && err != VGPU_ERR_ALIGN && bad)
-		return "bad address set for an error without one";
-	return NULL;
-}
+/* ---- checking verdicts against the reference (cmd_ref.h) ----------------- */
 
 static void check_verdict(const struct vgpu_cmd *c, u64 w, int err, u64 bad)
 {
-	const char *why = ref_check(c, w, err, bad);
+	const char *why = cmd_ref_check(c, w, err, bad);
 
 	if (why) {
 		fprintf(stderr, "opcode %u flags %#x window %#llx: error %d bad %#llx\n",
@@ -684,10 +550,10 @@ static void exec_one(struct vgpu_exec *ex, const struct vgpu_cmd *c,
 	if (c->opcode == VGPU_OP_GEMM_I8) {
 		__uint128_t macs = (__uint128_t)m * n * k;
 
-		gemm_alias = overlaps(c->u.gemm.c, m * n * 4, c->u.gemm.a,
-				      m * k) ||
-			     overlaps(c->u.gemm.c, m * n * 4, c->u.gemm.b,
-				      k * n);
+		gemm_alias = cmd_ref_overlaps(c->u.gemm.c, m * n * 4,
+					      c->u.gemm.a, m * k) ||
+			     cmd_ref_overlaps(c->u.gemm.c, m * n * 4,
+					      c->u.gemm.b, k * n);
 		if (macs > fz.macs_left) {
 			abandoned = true;
 			fz.n_abandoned++;

@@ -12,12 +12,14 @@
  * Every result is compared with a straightforward CPU reference, and every
  * work unit is checked against its bound: at most VGPU_UNIT_BYTES read or
  * written for COPY, FILL and CRC32C, at most a TILE x TILE x TILE_K block of
- * multiply-accumulates for GEMM.
+ * multiply-accumulates for GEMM. The validator's verdicts are checked
+ * against the reference validator in ../cmd_ref.h, shared with the fuzz
+ * target.
  */
 #include <stdlib.h>
 
 #include "kselftest_harness.h"
-#include "vgpu_cmd.h"
+#include "cmd_ref.h"
 
 #define KIB		1024ULL
 #define MIB		(1024 * KIB)
@@ -352,143 +354,6 @@ static u64 get_le(const u8 *p, unsigned int n)
 	return v;
 }
 
-/* ---- reference validator ------------------------------------------------- */
-
-/*
- * An independent statement of the rules in 128-bit arithmetic: every reason
- * a command is bad, with the addresses a RANGE or ALIGN error may name. The
- * validator may report any one of them; it must accept exactly the commands
- * with none. An opcode or flags error is reported before operands.
- */
-struct verdict {
-	u32 errs;		/* 1 << enum vgpu_error for every reason */
-	u64 range[4], align[4];
-	unsigned int nrange, nalign;
-	unsigned int len_align;	/* a misaligned length: any address */
-};
-
-static void ref_range(struct verdict *v, bool sys, u64 addr,
-		      __uint128_t len, u64 window)
-{
-	__uint128_t end = (__uint128_t)addr + len;
-
-	if (sys ? end > ((__uint128_t)1 << 64) : end > window) {
-		v->errs |= 1u << VGPU_ERR_RANGE;
-		v->range[v->nrange++] = addr;
-	}
-}
-
-static void ref_align(struct verdict *v, u64 addr, u64 align)
-{
-	if (addr % align) {
-		v->errs |= 1u << VGPU_ERR_ALIGN;
-		v->align[v->nalign++] = addr;
-	}
-}
-
-static bool ref_overlap(u64 a, u64 b, u64 len)
-{
-	return a < (__uint128_t)b + len && b < (__uint128_t)a + len;
-}
-
-static void ref_validate(const struct vgpu_cmd *c, u64 w, struct verdict *v)
-{
-	static const u32 allowed[VGPU_OP_COUNT] = {
-		[VGPU_OP_COPY] = VGPU_CMD_SRC_SYS | VGPU_CMD_DST_SYS,
-		[VGPU_OP_FENCE] = VGPU_CMD_IRQ,
-	};
-	bool ss = c->flags & VGPU_CMD_SRC_SYS, ds = c->flags & VGPU_CMD_DST_SYS;
-	__uint128_t m = c->u.gemm.m, n = c->u.gemm.n, k = c->u.gemm.k;
-
-	memset(v, 0, sizeof(*v));
-	if (c->opcode >= VGPU_OP_COUNT) {
-		v->errs = 1u << VGPU_ERR_OPCODE;
-		return;
-	}
-	if (c->flags & ~allowed[c->opcode]) {
-		v->errs = 1u << VGPU_ERR_FLAGS;
-		return;
-	}
-	switch (c->opcode) {
-	case VGPU_OP_COPY:
-		if (!c->u.copy.len)
-			v->errs |= 1u << VGPU_ERR_SIZE;
-		ref_range(v, ss, c->u.copy.src, c->u.copy.len, w);
-		ref_range(v, ds, c->u.copy.dst, c->u.copy.len, w);
-		if (!ss && !ds && ref_overlap(c->u.copy.src, c->u.copy.dst,
-					      c->u.copy.len))
-			v->errs |= 1u << VGPU_ERR_OVERLAP;
-		break;
-	case VGPU_OP_FILL:
-		if (!c->u.fill.len || c->u.fill.pad)
-			v->errs |= 1u << VGPU_ERR_SIZE;
-		ref_align(v, c->u.fill.dst, 4);
-		if (c->u.fill.len % 4) {
-			v->errs |= 1u << VGPU_ERR_ALIGN;
-			v->len_align = 1;
-		}
-		ref_range(v, false, c->u.fill.dst, c->u.fill.len, w);
-		break;
-	case VGPU_OP_GEMM_I8:
-		if (!m || !n || !k || c->u.gemm.pad)
-			v->errs |= 1u << VGPU_ERR_SIZE;
-		ref_range(v, false, c->u.gemm.a, m * k, w);
-		ref_range(v, false, c->u.gemm.b, k * n, w);
-		ref_align(v, c->u.gemm.c, 4);
-		ref_range(v, false, c->u.gemm.c, m * n * 4, w);
-		break;
-	case VGPU_OP_CRC32C:
-		if (!c->u.crc.len)
-			v->errs |= 1u << VGPU_ERR_SIZE;
-		ref_range(v, false, c->u.crc.src, c->u.crc.len, w);
-		ref_align(v, c->u.crc.dst, 4);
-		ref_range(v, false, c->u.crc.dst, 4, w);
-		break;
-	case VGPU_OP_FENCE:
-	case VGPU_OP_TIMESTAMP:
-		/* fence.dst and ts.dst share the first operand. */
-		ref_align(v, c->u.fence.dst, 8);
-		ref_range(v, false, c->u.fence.dst, 8, w);
-		break;
-	}
-}
-
-static bool in_list(const u64 *list, unsigned int n, u64 addr)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (list[i] == addr)
-			return true;
-	return false;
-}
-
-/* NULL if (err, bad) is a correct verdict for @c in a @w-byte window. */
-static const char *ref_check(const struct vgpu_cmd *c, u64 w, int err,
-			     u64 bad)
-{
-	struct verdict v;
-
-	ref_validate(c, w, &v);
-	if (err < 0 || err >= 32)
-		return "error code out of range";
-	if (!v.errs)
-		return err ? "rejected a valid command" :
-		       bad ? "bad address set on success" : NULL;
-	if (!err)
-		return "accepted an invalid command";
-	if (!(v.errs & (1u << err)))
-		return "reported an error that does not apply";
-	if (err == VGPU_ERR_RANGE && !in_list(v.range, v.nrange, bad))
-		return "RANGE names the wrong address";
-	if (err == VGPU_ERR_ALIGN && !v.len_align &&
-	    !in_list(v.align, v.nalign, bad))
-		return "ALIGN names the wrong address";
-	if (err != VGPU_ERR_RANGE && err != VGPU_ERR_ALIGN && bad)
-		return "bad address set for an error without one";
-	return NULL;
-}
-
 /* ---- validator: table of edge cases -------------------------------------- */
 
 #define CMD(op, fl, ...) { .opcode = (op), .flags = (fl), .u.raw = { __VA_ARGS__ } }
@@ -712,7 +577,7 @@ TEST(validate_table)
 			fails++;
 		}
 		/* The table and the reference must agree too. */
-		why = ref_check(&t->cmd, t->window, t->err, t->bad);
+		why = cmd_ref_check(&t->cmd, t->window, t->err, t->bad);
 		if (why) {
 			TH_LOG("%s: reference disagrees: %s", t->name, why);
 			fails++;
@@ -856,7 +721,7 @@ TEST(validate_random_vs_reference)
 		w = edge_window();
 		random_cmd(&c, w);
 		err = validate(&c, w, &bad);
-		why = ref_check(&c, w, err, bad);
+		why = cmd_ref_check(&c, w, err, bad);
 		if (why) {
 			TH_LOG("%s: op %u flags %#x window %#llx", why,
 			       c.opcode, c.flags, (unsigned long long)w);
