@@ -40,6 +40,7 @@ struct vgpu;
  * @sp: policy state
  * @first: first engine of the partition
  * @count: engines in the partition
+ * @picks: slices given so far
  * @done_wq: woken when a member comes off an engine
  */
 struct vgpu_prt {
@@ -47,6 +48,7 @@ struct vgpu_prt {
 	struct vgpu_sched_part sp;
 	u32 first;
 	u32 count;
+	u64 picks;
 	wait_queue_head_t done_wq;
 };
 
@@ -59,12 +61,14 @@ struct vgpu_prt {
  * @n: samples taken of each kind (the arrays wrap)
  * @overrun_ns: how far each slice ran past its length (0 if not)
  * @wake_ns: doorbell on an idle vGPU to its first work unit
+ * @wake_picks: slices other vGPUs of the partition were given meanwhile
  */
 struct vgpu_samples {
 	spinlock_t lock; /* see above */
 	u64 n[2];
 	u32 overrun_ns[VGPU_SAMPLES];
 	u32 wake_ns[VGPU_SAMPLES];
+	u32 wake_picks[VGPU_SAMPLES];
 };
 
 /**
@@ -237,6 +241,7 @@ struct vgpu_stats {
  * @paused: not to be scheduled (reset, close, removal), under @prt's lock
  * @preemptions: slices that ended with work left, under @prt's lock
  * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
+ * @kick_picks: @prt's picks then, under @prt's lock
  * @lock: protects @cfg, @bar, @regs, @exec, @exec_active, @cmd_run_ns and
  *	  @stats; held across one work unit at a time
  * @cfg: emulated config space
@@ -269,6 +274,7 @@ struct vgpu {
 	bool paused;
 	u64 preemptions;
 	u64 kick_ns;
+	u64 kick_picks;
 
 	struct mutex lock; /* see above */
 	u8 cfg[VGPU_CFG_SIZE];

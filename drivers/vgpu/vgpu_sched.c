@@ -110,8 +110,10 @@ void vgpu_sched_kick(struct vgpu *vgpu)
 
 	spin_lock(&prt->lock);
 	wake = !vgpu->paused && !vgpu->se.busy;
-	if (wake && !vgpu->se.running)
+	if (wake && !vgpu->se.running) {
 		vgpu->kick_ns = ktime_get_ns();
+		vgpu->kick_picks = prt->picks;
+	}
 	if (!vgpu->paused)
 		vgpu_sched_set_busy(&prt->sp, &vgpu->se, true);
 	spin_unlock(&prt->lock);
@@ -241,16 +243,20 @@ static u64 vgpu_engine_run(struct vgpu *vgpu, u64 slice_ns, u64 *now)
 	return *now - start;
 }
 
-static void vgpu_sample(struct vgpu_device *dev, int kind, u64 ns)
+static void vgpu_sample(struct vgpu_device *dev, int kind, u64 ns,
+			u64 picks)
 {
 	struct vgpu_samples *s = &dev->samples;
 	u32 v = min_t(u64, ns, U32_MAX);
 
 	spin_lock(&s->lock);
-	if (kind)
+	if (kind) {
+		s->wake_picks[s->n[1] % VGPU_SAMPLES] = min_t(u64, picks,
+							      U32_MAX);
 		s->wake_ns[s->n[1]++ % VGPU_SAMPLES] = v;
-	else
+	} else {
 		s->overrun_ns[s->n[0]++ % VGPU_SAMPLES] = v;
+	}
 	spin_unlock(&s->lock);
 }
 
@@ -275,14 +281,14 @@ static void vgpu_engine_charge(struct vgpu_engine *e, struct vgpu *vgpu,
 	spin_unlock(&prt->lock);
 	mutex_unlock(&vgpu->lock);
 	wake_up(&prt->done_wq);
-	vgpu_sample(vgpu->dev, 0, ran > slice_ns ? ran - slice_ns : 0);
+	vgpu_sample(vgpu->dev, 0, ran > slice_ns ? ran - slice_ns : 0, 0);
 }
 
 static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 {
 	struct vgpu_sched_pick d;
 	struct vgpu *vgpu = NULL;
-	u64 ran, now, kick = 0;
+	u64 ran, now, kick = 0, waited = 0;
 	bool slot;
 
 	spin_lock(&prt->lock);
@@ -296,11 +302,13 @@ static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 		vgpu = container_of(prt->sp.ent[d.idx], struct vgpu, se);
 		vgpu->se.running = true;
 		kick = vgpu->kick_ns;
+		waited = prt->picks - vgpu->kick_picks;
 		vgpu->kick_ns = 0;
+		prt->picks++;
 	}
 	spin_unlock(&prt->lock);
 	if (kick)
-		vgpu_sample(e->dev, 1, ktime_get_ns() - kick);
+		vgpu_sample(e->dev, 1, ktime_get_ns() - kick, waited);
 
 	if (!vgpu) {
 		vgpu_engine_idle(e, prt, slot && prt->sp.n, d.slice_ns);
@@ -386,8 +394,9 @@ void vgpu_engines_stop(struct vgpu_device *dev)
 
 /*
  * /sys/kernel/debug/vgpu/vgpuN/sched_samples: the latest scheduler latency
- * samples, for tools/bench: "overrun_ns" then "wake_ns", each a line of
- * space-separated nanosecond values, oldest first.
+ * samples, for tools/bench and the tests: lines "overrun_ns", "wake_ns" and
+ * "wake_picks" (slices given to others between a vGPU's doorbell and its
+ * first slice), each of space-separated values, oldest first.
  */
 static void vgpu_samples_print(struct seq_file *m, const char *name,
 			       const u32 *v, u64 n)
@@ -412,11 +421,13 @@ static int vgpu_samples_show(struct seq_file *m, void *data)
 	spin_lock(&dev->samples.lock);
 	memcpy(s->overrun_ns, dev->samples.overrun_ns, sizeof(s->overrun_ns));
 	memcpy(s->wake_ns, dev->samples.wake_ns, sizeof(s->wake_ns));
+	memcpy(s->wake_picks, dev->samples.wake_picks, sizeof(s->wake_picks));
 	n[0] = dev->samples.n[0];
 	n[1] = dev->samples.n[1];
 	spin_unlock(&dev->samples.lock);
 	vgpu_samples_print(m, "overrun_ns", s->overrun_ns, n[0]);
 	vgpu_samples_print(m, "wake_ns", s->wake_ns, n[1]);
+	vgpu_samples_print(m, "wake_picks", s->wake_picks, n[1]);
 	kfree(s);
 	return 0;
 }
