@@ -311,8 +311,8 @@ static long long last_sample(const char *name)
 	if (!line)
 		return -1;
 	line += strlen(name);
-	for (p = strtok(line, " \n"); p && *p >= '0' && *p <= '9';
-	     p = strtok(NULL, " \n"))
+	for (p = strtok(line, "\n\t "); p && *p >= '0' && *p <= '9';
+	     p = strtok(NULL, "\n\t "))
 		v = atoll(p);
 	return v;
 }
