@@ -154,11 +154,12 @@ if [[ -e $SRC/.config || -d $SRC/include/config ]]; then
     die "$SRC has been configured in place; O= builds need a pristine tree (re-extract it)"
 fi
 avail_kb=$(df -Pk "$OUT_ROOT" | awk 'NR == 2 { print $4 }')
-if ((avail_kb < 8 * 1024 * 1024)); then
-    note "warning: only $((avail_kb / 1024)) MiB free under $OUT_ROOT; the build needs about 8 GiB"
+if ((avail_kb < 3 * 1024 * 1024)); then
+    note "warning: only $((avail_kb / 1024)) MiB free under $OUT_ROOT; the build needs about 1.5 GiB (110 MiB kept)"
 fi
 
 TMP=$(mktemp -d "$OUT_ROOT/.tmp-$KEY.XXXXXX")
+chmod 755 "$TMP" # mktemp makes it 0700; the result is for every user
 BUILD=$TMP/build
 LOG=$TMP/build.log
 FAILED_LOG=$OUT_ROOT/$KEY.failed.log
@@ -282,7 +283,7 @@ fi
 note "configuration verified: every option of the fragment took"
 T_CONFIGURED=$(now)
 
-run_step "compile: bzImage and modules (make -j$JOBS; roughly 10-20 minutes on 2 cores)" \
+run_step "compile: bzImage and modules (make -j$JOBS; about 17 CPU-minutes, 10-20 minutes on 2 cores)" \
     "${KMAKE[@]}" -j"$JOBS" all
 T_COMPILED=$(now)
 CPU_COMPILE=$(($(cpu_now) - CPU_START))
