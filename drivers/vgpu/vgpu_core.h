@@ -24,7 +24,7 @@
 /* Watchdog defaults and limits (sysfs job_timeout_ms, preempt_timeout_us). */
 #define VGPU_JOB_TIMEOUT_DEFAULT_MS	10000
 #define VGPU_JOB_TIMEOUT_MAX_MS		600000
-#define VGPU_PREEMPT_TIMEOUT_DEFAULT_US	500000
+#define VGPU_PREEMPT_TIMEOUT_DEFAULT_US	2000000
 #define VGPU_PREEMPT_TIMEOUT_MAX_US	10000000
 
 struct vgpu;
@@ -242,13 +242,17 @@ struct vgpu_stats {
  * @preemptions: slices that ended with work left, under @prt's lock
  * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
  * @kick_picks: @prt's picks then, under @prt's lock
- * @lock: protects @cfg, @bar, @regs, @exec, @exec_active, @cmd_run_ns and
- *	  @stats; held across one work unit at a time
+ * @lock: protects @cfg, @bar, @regs, @exec_active, @exec_gen, @irq_pending,
+ *	  @cmd_run_ns and @stats
+ * @unit_lock: held by the engine while it runs a work unit of @exec (which
+ *	       only that engine touches); taking it waits out the unit
  * @cfg: emulated config space
  * @bar: BAR0 and BAR2 address registers as programmed
  * @regs: BAR0 register state
  * @exec: the command in progress
  * @exec_active: @exec holds a command not yet complete
+ * @exec_gen: bumped whenever the command in progress is dropped
+ * @irq_pending: VGPU_IRQ_* raised but not yet signalled (vgpu_irq_flush())
  * @epoch_ns: device clock origin
  * @cmd_run_ns: run time of the command in progress (job timeout)
  * @stats: counters since creation
@@ -277,11 +281,14 @@ struct vgpu {
 	u64 kick_picks;
 
 	struct mutex lock; /* see above */
+	struct mutex unit_lock; /* see above */
 	u8 cfg[VGPU_CFG_SIZE];
 	u64 bar[2];
 	struct vgpu_regs regs;
 	struct vgpu_exec *exec;
 	bool exec_active;
+	u64 exec_gen;
+	u32 irq_pending;
 	u64 epoch_ns;
 	u64 cmd_run_ns;
 	struct vgpu_stats stats;
@@ -356,6 +363,10 @@ u64 vgpu_regs_read(struct vgpu *vgpu, u32 off, u32 size);
 bool vgpu_regs_write(struct vgpu *vgpu, u32 off, u32 size, u64 val);
 void vgpu_regs_reset(struct vgpu *vgpu);
 void vgpu_raise_irq(struct vgpu *vgpu, u32 bits);
+u32 vgpu_irq_take(struct vgpu *vgpu);
+void vgpu_irq_flush(struct vgpu *vgpu, u32 bits);
+void vgpu_exec_drop(struct vgpu *vgpu);
+void vgpu_halt(struct vgpu *vgpu, u32 code, u64 addr);
 u64 vgpu_now_ns(struct vgpu *vgpu);
 bool vgpu_ring_runnable(struct vgpu *vgpu);
 
@@ -367,7 +378,7 @@ void vgpu_irq_request(struct vgpu *vgpu, unsigned int count);
 void vgpu_irq_release_all(struct vgpu *vgpu);
 
 /* vgpu_engine.c: executing a vGPU's ring */
-bool vgpu_run_unit(struct vgpu *vgpu);
+bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns);
 
 /* vgpu_sched.c: engine threads and partitions */
 int vgpu_engines_start(struct vgpu_device *dev);

@@ -6,8 +6,9 @@
  *
  * vgpu_run_unit() is what an engine thread (vgpu_sched.c) calls between
  * preemption points: under &vgpu.lock it fetches and validates the command at
- * the ring head if none is in progress, runs one work unit of it, and on
- * completion advances the head, updates the fence and raises interrupts.
+ * the ring head if none is in progress; it runs one work unit of it without
+ * that lock; and under the lock again, on completion, it advances the head,
+ * updates the fence and raises interrupts.
  *
  * The watchdog stops a vGPU whose command runs longer than the device's
  * job_timeout_ms (counting only time it actually ran) or one whose single
@@ -77,19 +78,6 @@ static const struct vgpu_mem_ops vgpu_engine_mem_ops = {
 	.now_ns = vgpu_mem_now,
 };
 
-static void vgpu_fault(struct vgpu *vgpu, u32 code, u64 addr)
-{
-	struct vgpu_regs *r = &vgpu->regs;
-
-	r->err_code = code;
-	r->err_index = r->head;
-	r->err_addr = addr;
-	r->halted = true;
-	vgpu->exec_active = false;
-	vgpu->stats.errors++;
-	vgpu_raise_irq(vgpu, VGPU_IRQ_ERROR);
-}
-
 /* Fetch and validate the command at head; false if the ring faulted. */
 static bool vgpu_fetch(struct vgpu *vgpu)
 {
@@ -102,7 +90,7 @@ static bool vgpu_fetch(struct vgpu *vgpu)
 		       sizeof(cmd), false);
 	err = vgpu_cmd_validate(&cmd, vgpu->mem_size, &bad);
 	if (err) {
-		vgpu_fault(vgpu, err, bad);
+		vgpu_halt(vgpu, err, bad);
 		return false;
 	}
 	vgpu_exec_start(vgpu->exec, &cmd);
@@ -116,7 +104,7 @@ static void vgpu_complete(struct vgpu *vgpu)
 	struct vgpu_regs *r = &vgpu->regs;
 	const struct vgpu_cmd *c = &vgpu->exec->cmd;
 
-	vgpu->exec_active = false;
+	vgpu_exec_drop(vgpu);
 	r->head = (r->head + 1) & (r->ring_size - 1);
 	r->completed++;
 	vgpu->stats.commands++;
@@ -145,44 +133,62 @@ static bool vgpu_watchdog(struct vgpu *vgpu, u64 unit_ns)
 			     "watchdog: %s (ring index %u); vGPU halted\n",
 			     why, vgpu->regs.head);
 	vgpu->stats.resets++;
-	vgpu_fault(vgpu, VGPU_ERR_TIMEOUT, 0);
+	vgpu_halt(vgpu, VGPU_ERR_TIMEOUT, 0);
 	return true;
 }
 
 /**
  * vgpu_run_unit() - run one work unit of a vGPU's ring
  * @vgpu: the vGPU; the caller holds no vGPU lock
+ * @unit_ns: set to the time the unit itself took (0 if none ran)
+ *
+ * Fetching, validating and completing happen under &vgpu.lock; the unit
+ * itself runs under &vgpu.unit_lock only, so that register accesses never
+ * wait for it. A reset or fault meanwhile changes &vgpu.exec_gen and the
+ * unit's outcome is discarded. Interrupts are signalled after unlocking.
  *
  * Return: true if the vGPU has more work.
  */
-bool vgpu_run_unit(struct vgpu *vgpu)
+bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns)
 {
-	u64 bad = 0, bytes = 0, start;
+	u64 bad = 0, bytes = 0, start, gen;
 	bool more;
+	u32 irqs;
 	int ret;
 
+	*unit_ns = 0;
 	mutex_lock(&vgpu->lock);
 	if (!vgpu_ring_runnable(vgpu)) {
 		mutex_unlock(&vgpu->lock);
 		return false;
 	}
-	start = ktime_get_ns();
-	if (vgpu->exec_active || vgpu_fetch(vgpu)) {
-		u64 unit_ns;
-
-		ret = vgpu_exec_step(vgpu->exec, &vgpu_engine_mem_ops, vgpu,
-				     &bad, &bytes);
-		unit_ns = ktime_get_ns() - start;
-		vgpu->cmd_run_ns += unit_ns;
-		vgpu->stats.bytes += bytes;
-		if (ret < 0)
-			vgpu_fault(vgpu, -ret, bad);
-		else if (ret == VGPU_STEP_DONE)
-			vgpu_complete(vgpu);
-		else
-			vgpu_watchdog(vgpu, unit_ns);
-	}
-	more = vgpu_ring_runnable(vgpu);
+	if (!vgpu->exec_active && !vgpu_fetch(vgpu))
+		goto out;
+	gen = vgpu->exec_gen;
 	mutex_unlock(&vgpu->lock);
+
+	mutex_lock(&vgpu->unit_lock);
+	start = ktime_get_ns();
+	ret = vgpu_exec_step(vgpu->exec, &vgpu_engine_mem_ops, vgpu, &bad,
+			     &bytes);
+	*unit_ns = ktime_get_ns() - start;
+	mutex_unlock(&vgpu->unit_lock);
+
+	mutex_lock(&vgpu->lock);
+	if (gen != vgpu->exec_gen || !vgpu->exec_active)
+		goto out;
+	vgpu->cmd_run_ns += *unit_ns;
+	vgpu->stats.bytes += bytes;
+	if (ret < 0)
+		vgpu_halt(vgpu, -ret, bad);
+	else if (ret == VGPU_STEP_DONE)
+		vgpu_complete(vgpu);
+	else
+		vgpu_watchdog(vgpu, *unit_ns);
+out:
+	more = vgpu_ring_runnable(vgpu);
+	irqs = vgpu_irq_take(vgpu);
+	mutex_unlock(&vgpu->lock);
+	vgpu_irq_flush(vgpu, irqs);
 	return more;
 }

@@ -54,6 +54,7 @@ static int vgpu_vfio_init(struct vfio_device *vdev)
 	vgpu->dev = type->dev;
 	vgpu->mdev = mdev;
 	mutex_init(&vgpu->lock);
+	mutex_init(&vgpu->unit_lock);
 	mutex_init(&vgpu->irq_lock);
 	vgpu->exec = vgpu_alloc(kvzalloc(sizeof(*vgpu->exec), GFP_KERNEL));
 	if (!vgpu->exec)
@@ -78,6 +79,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 	vgpu_resources_put(vgpu);
 	kvfree(vgpu->exec);
 	mutex_destroy(&vgpu->irq_lock);
+	mutex_destroy(&vgpu->unit_lock);
 	mutex_destroy(&vgpu->lock);
 }
 
@@ -126,8 +128,8 @@ static void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 len)
 {
 	struct vgpu *vgpu = to_vgpu(vdev);
 
-	mutex_lock(&vgpu->lock);
-	mutex_unlock(&vgpu->lock);
+	mutex_lock(&vgpu->unit_lock);
+	mutex_unlock(&vgpu->unit_lock);
 }
 
 /* One naturally aligned access of 1, 2, 4 or 8 bytes to config or BAR0. */
@@ -135,7 +137,7 @@ static int vgpu_reg_access(struct vgpu *vgpu, unsigned int index, u32 off,
 			   u32 size, u64 *val, bool write)
 {
 	bool reset = false;
-	u32 v32 = (u32)*val;
+	u32 v32 = (u32)*val, irqs;
 	int ret = 0;
 
 	mutex_lock(&vgpu->lock);
@@ -155,7 +157,9 @@ static int vgpu_reg_access(struct vgpu *vgpu, unsigned int index, u32 off,
 	} else {
 		*val = vgpu_regs_read(vgpu, off, size);
 	}
+	irqs = vgpu_irq_take(vgpu);
 	mutex_unlock(&vgpu->lock);
+	vgpu_irq_flush(vgpu, irqs);
 	if (reset)
 		vgpu_function_reset(vgpu, index == VFIO_PCI_CONFIG_REGION_INDEX);
 	return ret;

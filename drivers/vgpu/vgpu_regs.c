@@ -42,7 +42,7 @@ void vgpu_regs_reset(struct vgpu *vgpu)
 	lockdep_assert_held(&vgpu->lock);
 	memset(&vgpu->regs, 0, sizeof(vgpu->regs));
 	vgpu->regs.irq_mask = 0;
-	vgpu->exec_active = false;
+	vgpu_exec_drop(vgpu);
 	vgpu->epoch_ns = ktime_get_ns();
 }
 
@@ -66,31 +66,83 @@ bool vgpu_ring_runnable(struct vgpu *vgpu)
 }
 
 /**
- * vgpu_raise_irq() - latch interrupt sources and signal unmasked ones
+ * vgpu_exec_drop() - abandon the command in progress, if any
+ * @vgpu: the vGPU, with &vgpu.lock held
+ *
+ * An engine running a work unit of that command without the lock sees the
+ * generation change and discards the unit's outcome.
+ */
+void vgpu_exec_drop(struct vgpu *vgpu)
+{
+	lockdep_assert_held(&vgpu->lock);
+	vgpu->exec_active = false;
+	vgpu->exec_gen++;
+}
+
+/**
+ * vgpu_raise_irq() - latch interrupt sources and queue unmasked ones
  * @vgpu: the vGPU, with &vgpu.lock held
  * @bits: VGPU_IRQ_* sources
+ *
+ * The eventfds are signalled by vgpu_irq_flush() once the caller has dropped
+ * &vgpu.lock, so that waking the VFIO user costs neither lock hold time nor
+ * the vGPU's run time.
  */
 void vgpu_raise_irq(struct vgpu *vgpu, u32 bits)
 {
-	u32 fire;
-
 	lockdep_assert_held(&vgpu->lock);
 	vgpu->regs.irq_status |= bits;
-	fire = bits & ~vgpu->regs.irq_mask;
-	if (fire & VGPU_IRQ_COMPLETION)
+	vgpu->irq_pending |= bits & ~vgpu->regs.irq_mask;
+}
+
+/**
+ * vgpu_irq_take() - the interrupts queued by vgpu_raise_irq()
+ * @vgpu: the vGPU, with &vgpu.lock held
+ *
+ * Return: VGPU_IRQ_* bits to pass to vgpu_irq_flush() after unlocking.
+ */
+u32 vgpu_irq_take(struct vgpu *vgpu)
+{
+	u32 bits = vgpu->irq_pending;
+
+	lockdep_assert_held(&vgpu->lock);
+	vgpu->irq_pending = 0;
+	return bits;
+}
+
+/**
+ * vgpu_irq_flush() - signal the MSI-X vectors of queued interrupts
+ * @vgpu: the vGPU; &vgpu.lock must not be held
+ * @bits: from vgpu_irq_take()
+ */
+void vgpu_irq_flush(struct vgpu *vgpu, u32 bits)
+{
+	if (bits & VGPU_IRQ_COMPLETION)
 		vgpu_irq_signal(vgpu, VGPU_MSIX_COMPLETION);
-	if (fire & VGPU_IRQ_ERROR)
+	if (bits & VGPU_IRQ_ERROR)
 		vgpu_irq_signal(vgpu, VGPU_MSIX_ERROR);
 }
 
-static void vgpu_ring_fault(struct vgpu *vgpu, u32 code, u64 addr)
+/**
+ * vgpu_halt() - stop a vGPU's ring on a fault
+ * @vgpu: the vGPU, with &vgpu.lock held
+ * @code: enum vgpu_error
+ * @addr: offending address, or 0
+ *
+ * Sets the error registers, drops the command in progress, halts the ring
+ * until a reset and raises the error interrupt.
+ */
+void vgpu_halt(struct vgpu *vgpu, u32 code, u64 addr)
 {
 	struct vgpu_regs *r = &vgpu->regs;
 
+	lockdep_assert_held(&vgpu->lock);
 	r->err_code = code;
 	r->err_index = r->head;
 	r->err_addr = addr;
 	r->halted = true;
+	vgpu_exec_drop(vgpu);
+	vgpu->stats.errors++;
 	vgpu_raise_irq(vgpu, VGPU_IRQ_ERROR);
 }
 
@@ -214,11 +266,11 @@ static void vgpu_write_ring_ctrl(struct vgpu *vgpu, u32 val)
 	if (was)
 		return;
 	if (!vgpu_ring_fits(vgpu)) {
-		vgpu_ring_fault(vgpu, VGPU_ERR_RING, r->ring_base);
+		vgpu_halt(vgpu, VGPU_ERR_RING, r->ring_base);
 		return;
 	}
 	/* A command still finishing from before the disable is dropped. */
-	vgpu->exec_active = false;
+	vgpu_exec_drop(vgpu);
 	r->ring_ctrl = VGPU_RING_ENABLE;
 	r->head = 0;
 	r->tail = 0;
@@ -231,7 +283,7 @@ static void vgpu_write_doorbell(struct vgpu *vgpu, u32 val)
 	if (!(r->ring_ctrl & VGPU_RING_ENABLE) || r->halted)
 		return;
 	if (val >= r->ring_size) {
-		vgpu_ring_fault(vgpu, VGPU_ERR_RING, val);
+		vgpu_halt(vgpu, VGPU_ERR_RING, val);
 		return;
 	}
 	r->tail = val;

@@ -224,23 +224,23 @@ static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
 }
 
 /*
- * Run a vGPU for up to @slice_ns; returns the time it ran. A unit is not
- * started when the previous one says it would end past the slice, so slices
- * overrun by less than one unit and usually not at all.
+ * Run a vGPU for up to @slice_ns of work units; returns the time they took,
+ * which is what the vGPU is charged (not the time spent signalling its
+ * interrupts or waiting between units). A unit is not started when the
+ * previous one says it would end past the slice, so slices overrun by less
+ * than one unit and usually not at all.
  */
 static u64 vgpu_engine_run(struct vgpu *vgpu, u64 slice_ns, u64 *now)
 {
-	u64 start = ktime_get_ns(), unit = 0, t = start;
+	u64 ran = 0, unit = 0;
 	bool more;
 
 	do {
-		more = vgpu_run_unit(vgpu);
-		*now = ktime_get_ns();
-		unit = *now - t;
-		t = *now;
-	} while (more && *now - start + unit < slice_ns &&
-		 !READ_ONCE(vgpu->paused));
-	return *now - start;
+		more = vgpu_run_unit(vgpu, &unit);
+		ran += unit;
+	} while (more && ran + unit < slice_ns && !READ_ONCE(vgpu->paused));
+	*now = ktime_get_ns();
+	return ran;
 }
 
 static void vgpu_sample(struct vgpu_device *dev, int kind, u64 ns,
