@@ -254,6 +254,56 @@ TEST_F_TIMEOUT(sched, equal_share_keeps_idle_slots, 120)
 	EXPECT_LE(labs(vnum(&self->v[0], "share_permille") - 250), 60);
 }
 
+/*
+ * Slot policies with @nbusy busy vGPUs out of @ntotal: each busy one gets
+ * @want of the partition, within @tol; idle ones nothing.
+ */
+static void check_slots(struct __test_metadata *_metadata,
+			struct _test_data_sched *self, const char *policy,
+			int nbusy, int ntotal, double want, double tol)
+{
+	double busy[MAXV], elapsed, worst = 0;
+	int i;
+
+	ASSERT_EQ(0, pset("sched_policy", policy));
+	for (i = 0; i < ntotal; i++)
+		ASSERT_EQ(i, add_vgpu(_metadata, self, "ts"));
+	for (i = 0; i < nbusy; i++)
+		ASSERT_EQ(0, make_busy(&self->v[i], 200));
+	usleep(100 * 1000);
+	elapsed = measure(self, ntotal, busy);
+	for (i = 0; i < nbusy; i++) {
+		double err = fabs(busy[i] / elapsed - want);
+
+		worst = err > worst ? err : worst;
+	}
+	TH_LOG("%s, %d of %d busy: want %.4f each, worst error %.4f", policy,
+	       nbusy, ntotal, want, worst);
+	EXPECT_LE(worst, tol);
+	for (i = nbusy; i < ntotal; i++)
+		EXPECT_EQ(0, busy[i]);
+}
+
+TEST_F_TIMEOUT(sched, equal_share_4_busy, 120)
+{
+	check_slots(_metadata, self, "equal_share", 4, 4, 0.25, 0.04);
+}
+
+TEST_F_TIMEOUT(sched, equal_share_16_busy, 180)
+{
+	check_slots(_metadata, self, "equal_share", 16, 16, 1.0 / 16, 0.02);
+}
+
+TEST_F_TIMEOUT(sched, fixed_share_4_busy, 120)
+{
+	check_slots(_metadata, self, "fixed_share", 4, 4, 1.0 / 16, 0.02);
+}
+
+TEST_F_TIMEOUT(sched, fixed_share_16_busy, 180)
+{
+	check_slots(_metadata, self, "fixed_share", 16, 16, 1.0 / 16, 0.02);
+}
+
 TEST_F_TIMEOUT(sched, fixed_share_by_profile, 120)
 {
 	double busy[2], elapsed;
