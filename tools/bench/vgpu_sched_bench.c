@@ -914,9 +914,8 @@ static void part_wake(struct bench *b)
 	       "   (sched_samples wake_picks). rt: doorbell to fence seen, as the\n"
 	       "   prober sees it. Expected: idle, a thread wake-up; beside 4 busy\n"
 	       "   vGPUs, at most a slice and a unit (%.0f us) and 0-1 slices to\n"
-	       "   others. The engine signals the interrupt within the vGPU's last\n"
-	       "   work unit, so where waking the prober is slow, the vGPU is charged\n"
-	       "   for it and waits longer for its next slices.\n\n",
+	       "   others. The engine signals the interrupt after the unit, outside\n"
+	       "   the vGPU's lock and its charged time.\n\n",
 	       slice_us[0] + b->unit_us);
 	printf("   %27s %-28s %-19s %s\n", "", "wake_ns: doorbell to slice",
 	       "others' slices", "rt");
