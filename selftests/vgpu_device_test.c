@@ -1640,20 +1640,24 @@ TEST_F(dev, reset_vfio)
  * Disabling the ring lets the command in progress finish (vgpu_regs.c
  * DOC); a re-enabled ring then starts afresh at entry 0.
  */
-TEST_F(dev, ring_disable_mid_command)
+TEST_F_TIMEOUT(dev, ring_disable_mid_command, 120)
 {
+	enum { GK = 8192 };
 	struct tvgpu *t = &self->v[0];
 	const __u64 a = DATA_OFF, b = DATA_OFF + MIB, c = DATA_OFF + 2 * MIB;
 	const __u32 on = PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
 	struct vgpu_cmd cmds[2] = {
-		vgpu_cmd_nop(), vgpu_cmd_gemm(a, b, c, 64, 64, 16384),
+		vgpu_cmd_nop(), vgpu_cmd_gemm(a, b, c, 64, 64, GK),
 	};
 	__u64 start, done = 0;
 	int i, try;
 
-	/* All ones: every element of C is k. 67 M MACs, most of a second. */
-	memset(win(t) + a, 1, 64 * 16384);
-	memset(win(t) + b, 1, 16384 * 64);
+	/*
+	 * All ones: every element of C is k. 33 M MACs: a fraction of a
+	 * second here, several seconds on the debug kernel.
+	 */
+	memset(win(t) + a, 1, 64 * GK);
+	memset(win(t) + b, 1, GK * 64);
 	for (try = 0; try < 3; try++) {
 		ASSERT_EQ(0, tv_ring(t));
 		ASSERT_EQ(0, vgpu_submit(t->d, cmds, 2));
@@ -1669,7 +1673,7 @@ TEST_F(dev, ring_disable_mid_command)
 			break;
 		/* A starved test found it finished: try again. */
 		ASSERT_EQ(0, vgpu_cfg_write(t->d, PCI_COMMAND, 2, on));
-		ASSERT_EQ(0, vgpu_wait_idle(t->d, WAIT_MS));
+		ASSERT_EQ(0, vgpu_wait_idle(t->d, 6 * WAIT_MS));
 		done += 2;
 	}
 	if (try == 3)
@@ -1678,12 +1682,12 @@ TEST_F(dev, ring_disable_mid_command)
 	ASSERT_EQ(0, vgpu_cfg_write(t->d, PCI_COMMAND, 2, on));
 	start = now_ns();
 	while (!(vgpu_read32(t->d, VGPU_REG_STATUS) & VGPU_STATUS_IDLE) &&
-	       now_ns() - start < WAIT_MS * 1000000ULL)
-		usleep(1000);
+	       now_ns() - start < 6 * WAIT_MS * 1000000ULL)
+		usleep(10000);
 	EXPECT_EQ(VGPU_STATUS_IDLE, vgpu_read32(t->d, VGPU_REG_STATUS));
 	EXPECT_EQ(done + 2, vgpu_read64(t->d, VGPU_REG_COMPLETED));
 	for (i = 0; i < 64 * 64; i++)
-		if (((__s32 *)(win(t) + c))[i] != 16384)
+		if (((__s32 *)(win(t) + c))[i] != GK)
 			break;
 	EXPECT_EQ(64 * 64, i);
 	/* A re-enabled ring runs its first entry. */
