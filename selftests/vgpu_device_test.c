@@ -1659,11 +1659,16 @@ TEST_F_TIMEOUT(dev, ring_disable_mid_command, 120)
 	memset(win(t) + a, 1, 64 * GK);
 	memset(win(t) + b, 1, GK * 64);
 	for (try = 0; try < 3; try++) {
+		memset(win(t) + c, 0, 64 * 64 * 4);
 		ASSERT_EQ(0, tv_ring(t));
 		ASSERT_EQ(0, vgpu_submit(t->d, cmds, 2));
-		/* Once the NOP is done the engine has fetched the GEMM... */
+		/*
+		 * Once the GEMM's first output tile is written the GEMM is in
+		 * progress (its other 15 tiles still to come)...
+		 */
 		start = now_ns();
-		while (vgpu_read64(t->d, VGPU_REG_COMPLETED) < done + 1 &&
+		while (__atomic_load_n((__s32 *)(win(t) + c),
+				       __ATOMIC_ACQUIRE) != GK &&
 		       now_ns() - start < WAIT_MS * 1000000ULL)
 			usleep(100);
 		/* ...and clearing bus mastering parks it between units. */
