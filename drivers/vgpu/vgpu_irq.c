@@ -113,11 +113,11 @@ int vgpu_irq_get_info(unsigned long arg)
 
 /* DATA_NONE + TRIGGER: count 0 tears down, otherwise fire once. */
 static void vgpu_irq_none(struct eventfd_ctx **slots, u32 start, u32 count,
-			  bool teardown_all, unsigned int nvec)
+			  unsigned int nvec)
 {
 	u32 i;
 
-	if (!count && teardown_all) {
+	if (!count) {
 		for (i = 0; i < nvec; i++)
 			vgpu_swap_trigger(&slots[i], NULL);
 		return;
@@ -161,7 +161,7 @@ int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg)
 
 	if (hdr.flags & VFIO_IRQ_SET_DATA_NONE) {
 		mutex_lock(&vgpu->irq_lock);
-		vgpu_irq_none(slots, hdr.start, hdr.count, true, nvec);
+		vgpu_irq_none(slots, hdr.start, hdr.count, nvec);
 		mutex_unlock(&vgpu->irq_lock);
 		return 0;
 	}

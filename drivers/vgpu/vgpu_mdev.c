@@ -83,6 +83,25 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 	mutex_destroy(&vgpu->lock);
 }
 
+/*
+ * Stop the queue, drop all work and restore register defaults (and config
+ * space if @cfg); a @reset also zeroes the window and is counted.
+ */
+static void vgpu_restart(struct vgpu *vgpu, bool cfg, bool reset)
+{
+	vgpu_sched_pause(vgpu);
+	mutex_lock(&vgpu->lock);
+	vgpu_regs_reset(vgpu);
+	if (cfg)
+		vgpu_cfg_init(vgpu);
+	if (reset) {
+		vgpu->dev->hw->window_clear(vgpu);
+		vgpu->stats.resets++;
+	}
+	mutex_unlock(&vgpu->lock);
+	vgpu_sched_resume(vgpu);
+}
+
 /**
  * vgpu_function_reset() - reset a vGPU as a function level reset does
  * @vgpu: the vGPU; must not hold &vgpu.lock
@@ -93,29 +112,19 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
  */
 void vgpu_function_reset(struct vgpu *vgpu, bool cfg)
 {
-	vgpu_sched_pause(vgpu);
-	mutex_lock(&vgpu->lock);
-	vgpu_regs_reset(vgpu);
-	if (cfg)
-		vgpu_cfg_init(vgpu);
-	vgpu->dev->hw->window_clear(vgpu);
-	vgpu->stats.resets++;
-	mutex_unlock(&vgpu->lock);
-	vgpu_sched_resume(vgpu);
+	vgpu_restart(vgpu, cfg, true);
 }
 
 static void vgpu_vfio_close(struct vfio_device *vdev)
 {
 	struct vgpu *vgpu = to_vgpu(vdev);
 
-	/* No DMA once the user's address space is gone: stop the queue. */
-	vgpu_sched_pause(vgpu);
-	mutex_lock(&vgpu->lock);
-	vgpu_regs_reset(vgpu);
-	vgpu_cfg_init(vgpu);
-	mutex_unlock(&vgpu->lock);
+	/*
+	 * No DMA once the user's address space is gone: stop the queue. The
+	 * window keeps its contents for the next open.
+	 */
+	vgpu_restart(vgpu, true, false);
 	vgpu_irq_release_all(vgpu);
-	vgpu_sched_resume(vgpu);
 }
 
 static void vgpu_vfio_request(struct vfio_device *vdev, unsigned int count)

@@ -41,7 +41,6 @@ void vgpu_regs_reset(struct vgpu *vgpu)
 {
 	lockdep_assert_held(&vgpu->lock);
 	memset(&vgpu->regs, 0, sizeof(vgpu->regs));
-	vgpu->regs.irq_mask = 0;
 	vgpu_exec_drop(vgpu);
 	vgpu->epoch_ns = ktime_get_ns();
 }

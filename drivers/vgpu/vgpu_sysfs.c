@@ -135,27 +135,42 @@ static ssize_t timeslice_us_store(struct device *d,
 }
 static DEVICE_ATTR_RW(timeslice_us);
 
+/*
+ * A watchdog limit kept in ns and shown in @unit ns steps: show it, or
+ * store 0..@max steps (0 = no limit).
+ */
+static ssize_t vgpu_limit_show(char *buf, const u64 *ns, u64 unit)
+{
+	return sysfs_emit(buf, "%llu\n", READ_ONCE(*ns) / unit);
+}
+
+static ssize_t vgpu_limit_store(struct device *d, const char *name,
+				const char *buf, size_t count, u64 max,
+				u64 unit, u64 *ns)
+{
+	u64 v;
+	int ret = vgpu_store_u64(d, name, buf, 0, max, &v);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(*ns, v * unit);
+	return count;
+}
+
 static ssize_t job_timeout_ms_show(struct device *d,
 				   struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%llu\n",
-			  READ_ONCE(to_vgpu_device(d)->job_timeout_ns) /
-			  NSEC_PER_MSEC);
+	return vgpu_limit_show(buf, &to_vgpu_device(d)->job_timeout_ns,
+			       NSEC_PER_MSEC);
 }
 
 static ssize_t job_timeout_ms_store(struct device *d,
 				    struct device_attribute *attr,
 				    const char *buf, size_t count)
 {
-	u64 ms;
-	int ret;
-
-	ret = vgpu_store_u64(d, "job_timeout_ms", buf, 0,
-			     VGPU_JOB_TIMEOUT_MAX_MS, &ms);
-	if (ret)
-		return ret;
-	WRITE_ONCE(to_vgpu_device(d)->job_timeout_ns, ms * NSEC_PER_MSEC);
-	return count;
+	return vgpu_limit_store(d, "job_timeout_ms", buf, count,
+				VGPU_JOB_TIMEOUT_MAX_MS, NSEC_PER_MSEC,
+				&to_vgpu_device(d)->job_timeout_ns);
 }
 static DEVICE_ATTR_RW(job_timeout_ms);
 
@@ -163,24 +178,17 @@ static ssize_t preempt_timeout_us_show(struct device *d,
 				       struct device_attribute *attr,
 				       char *buf)
 {
-	return sysfs_emit(buf, "%llu\n",
-			  READ_ONCE(to_vgpu_device(d)->preempt_timeout_ns) /
-			  NSEC_PER_USEC);
+	return vgpu_limit_show(buf, &to_vgpu_device(d)->preempt_timeout_ns,
+			       NSEC_PER_USEC);
 }
 
 static ssize_t preempt_timeout_us_store(struct device *d,
 					struct device_attribute *attr,
 					const char *buf, size_t count)
 {
-	u64 us;
-	int ret;
-
-	ret = vgpu_store_u64(d, "preempt_timeout_us", buf, 0,
-			     VGPU_PREEMPT_TIMEOUT_MAX_US, &us);
-	if (ret)
-		return ret;
-	WRITE_ONCE(to_vgpu_device(d)->preempt_timeout_ns, us * NSEC_PER_USEC);
-	return count;
+	return vgpu_limit_store(d, "preempt_timeout_us", buf, count,
+				VGPU_PREEMPT_TIMEOUT_MAX_US, NSEC_PER_USEC,
+				&to_vgpu_device(d)->preempt_timeout_ns);
 }
 static DEVICE_ATTR_RW(preempt_timeout_us);
 
