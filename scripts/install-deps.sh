@@ -40,6 +40,7 @@ BASE_PACKAGES=(
     sparse
     cpio
     kmod
+    libdrm-dev
     xz-utils
     zstd
     flex

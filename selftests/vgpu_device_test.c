@@ -847,7 +847,7 @@ TEST_F(dev, regs_identity)
 	char path[256], buf[64];
 
 	EXPECT_EQ(VGPU_ID_MAGIC, vgpu_read32(t->d, VGPU_REG_ID));
-	EXPECT_EQ(0x10000, vgpu_read32(t->d, VGPU_REG_VERSION));
+	EXPECT_EQ(0x10001, vgpu_read32(t->d, VGPU_REG_VERSION));
 	EXPECT_EQ(VGPU_VERSION_MAJOR << 16 | VGPU_VERSION_MINOR,
 		  vgpu_read32(t->d, VGPU_REG_VERSION));
 	EXPECT_EQ(0x7f, vgpu_read32(t->d, VGPU_REG_CAPS));
@@ -1603,6 +1603,41 @@ TEST_F(dev, reset_register)
 	ASSERT_EQ(0, tv_run1(t, vgpu_cmd_fill(DATA_OFF, 64, 0x01010101)));
 	EXPECT_EQ(0x01010101, *(__u32 *)(win(t) + DATA_OFF + 60));
 	EXPECT_EQ(2, vgpu_read64(t->d, VGPU_REG_COMPLETED));
+}
+
+TEST_F(dev, reset_engine_keeps_window)
+{
+	struct tvgpu *t = &self->v[0];
+	__u64 done, fence;
+
+	dirty(_metadata, t);
+	done = vgpu_read64(t->d, VGPU_REG_COMPLETED);
+	fence = vgpu_read64(t->d, VGPU_REG_FENCE);
+	ASSERT_NE(0, fence);
+	ASSERT_EQ(0, vgpu_write32(t->d, VGPU_REG_RESET, VGPU_RESET_RING_MAGIC));
+	/* Error state and ring are cleared ... */
+	EXPECT_EQ(VGPU_ERR_NONE, vgpu_read32(t->d, VGPU_REG_ERR_CODE));
+	EXPECT_EQ(0, vgpu_read32(t->d, VGPU_REG_ERR_INDEX));
+	EXPECT_EQ(0, vgpu_read64(t->d, VGPU_REG_ERR_ADDR));
+	EXPECT_EQ(0, vgpu_read32(t->d, VGPU_REG_RING_CTRL));
+	EXPECT_EQ(0, vgpu_read32(t->d, VGPU_REG_RING_HEAD));
+	EXPECT_EQ(0, vgpu_read32(t->d, VGPU_REG_STATUS) & VGPU_STATUS_HALTED);
+	/* ... but memory, fence, counters and the mask are kept. */
+	EXPECT_EQ(0xdeadbeef, *(__u32 *)(win(t) + DATA_OFF + MIB - 4));
+	EXPECT_EQ(0x3c3c3c3c, *(__u32 *)(win(t) + t->size - 4));
+	EXPECT_EQ(fence, vgpu_read64(t->d, VGPU_REG_FENCE));
+	EXPECT_EQ(done, vgpu_read64(t->d, VGPU_REG_COMPLETED));
+	EXPECT_EQ(VGPU_IRQ_ERROR, vgpu_read32(t->d, VGPU_REG_IRQ_MASK));
+	/* Doorbells are ignored until the ring is enabled again. */
+	ASSERT_EQ(0, vgpu_write32(t->d, VGPU_REG_DOORBELL, 1));
+	EXPECT_EQ(0, vgpu_read32(t->d, VGPU_REG_RING_TAIL));
+	/* And the vGPU works again, on top of the old contents. */
+	tv_drain(t);
+	ASSERT_EQ(0, tv_ring(t));
+	ASSERT_EQ(0, tv_run1(t, vgpu_cmd_fill(DATA_OFF, 64, 0x01010101)));
+	EXPECT_EQ(0x01010101, *(__u32 *)(win(t) + DATA_OFF + 60));
+	EXPECT_EQ(0xdeadbeef, *(__u32 *)(win(t) + DATA_OFF + 64));
+	EXPECT_EQ(done + 2, vgpu_read64(t->d, VGPU_REG_COMPLETED));
 }
 
 TEST_F(dev, reset_vfio)

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * vgpu command decoder, validator and executor (pure logic). The module runs
- * it in engine threads; the unit tests and the fuzzer run it in userspace.
+ * vgpu command validator (vgpu_cmd_check.c) and executor (vgpu_cmd.c), pure
+ * logic. The module runs them in engine threads, the guest driver validates
+ * jobs with the first, and the unit tests and the fuzzer run both in
+ * userspace.
  */
 #ifndef VGPU_CMD_H
 #define VGPU_CMD_H
@@ -58,7 +60,22 @@ struct vgpu_exec {
 #define VGPU_STEP_DONE	0	/* the command is complete */
 #define VGPU_STEP_MORE	1	/* more work units remain */
 
+/**
+ * struct vgpu_range - a window range a command touches
+ * @addr: window offset of the first byte
+ * @len: bytes
+ */
+struct vgpu_range {
+	u64 addr;
+	u64 len;
+};
+
+/* The most window ranges one command touches (GEMM: A, B and C). */
+#define VGPU_CMD_MAX_RANGES	3
+
 int vgpu_cmd_validate(const struct vgpu_cmd *cmd, u64 window, u64 *bad_addr);
+unsigned int vgpu_cmd_ranges(const struct vgpu_cmd *cmd,
+			     struct vgpu_range r[VGPU_CMD_MAX_RANGES]);
 void vgpu_exec_start(struct vgpu_exec *ex, const struct vgpu_cmd *cmd);
 int vgpu_exec_step(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 		   void *ctx, u64 *bad_addr, u64 *bytes);

@@ -252,6 +252,27 @@ static bool vgpu_ring_fits(struct vgpu *vgpu)
 	       bytes <= vgpu->mem_size - r->ring_base;
 }
 
+/*
+ * An engine reset: the command in progress and every pending entry are
+ * dropped, the ring is disabled with head = tail = 0 and the error state is
+ * cleared. The window, the fence value, the interrupt mask and the counters
+ * are kept, so a guest driver recovers from a fault without losing memory.
+ */
+static void vgpu_ring_reset(struct vgpu *vgpu)
+{
+	struct vgpu_regs *r = &vgpu->regs;
+
+	vgpu_exec_drop(vgpu);
+	r->ring_ctrl = 0;
+	r->head = 0;
+	r->tail = 0;
+	r->halted = false;
+	r->err_code = VGPU_ERR_NONE;
+	r->err_index = 0;
+	r->err_addr = 0;
+	vgpu->stats.resets++;
+}
+
 static void vgpu_write_ring_ctrl(struct vgpu *vgpu, u32 val)
 {
 	struct vgpu_regs *r = &vgpu->regs;
@@ -328,6 +349,8 @@ static bool vgpu_reg32_write(struct vgpu *vgpu, u32 off, u32 val)
 			vgpu_raise_irq(vgpu, pending);
 		break;
 	case VGPU_REG_RESET:
+		if (val == VGPU_RESET_RING_MAGIC)
+			vgpu_ring_reset(vgpu);
 		return val == VGPU_RESET_MAGIC;
 	}
 	return false;

@@ -14,6 +14,7 @@
 #include "../vgpu_profile.c"
 #include "../vgpu_alloc.c"
 #include "../vgpu_cmd.c"
+#include "../vgpu_cmd_check.c"
 #include "../vgpu_crc32c.c"
 #include "../vgpu_sched_policy.c"
 

@@ -56,15 +56,17 @@
 #define VGPU_REG_ERR_CODE		0x060	/* RO: VGPU_ERR_* */
 #define VGPU_REG_ERR_INDEX		0x064	/* RO: ring index of bad command */
 #define VGPU_REG_ERR_ADDR		0x068	/* RO 64: offending address */
-#define VGPU_REG_RESET			0x070	/* WO: VGPU_RESET_MAGIC resets */
+#define VGPU_REG_RESET			0x070	/* WO: VGPU_RESET_*MAGIC */
 #define VGPU_REG_STATUS			0x074	/* RO: VGPU_STATUS_* */
 #define VGPU_REG_TIMESTAMP		0x078	/* RO 64: device clock, ns */
 #define VGPU_REG_COMPLETED		0x080	/* RO 64: commands completed */
 
 #define VGPU_ID_MAGIC			0x55504756 /* "VGPU" */
 #define VGPU_VERSION_MAJOR		1
-#define VGPU_VERSION_MINOR		0
+#define VGPU_VERSION_MINOR		1
 #define VGPU_RESET_MAGIC		0x52534554 /* "RSET" */
+/* Since 1.1: reset only the ring and error state; the window is kept. */
+#define VGPU_RESET_RING_MAGIC		0x474e4952 /* "RING" */
 
 #define VGPU_RING_ENABLE		(1u << 0)
 

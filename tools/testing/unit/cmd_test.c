@@ -1505,4 +1505,64 @@ TEST(exec_random_commands_stay_in_window)
 	EXPECT_LT(1000, ran);
 }
 
+/*
+ * vgpu_cmd_ranges(): every range of a valid command lies in the window, and
+ * every window byte the command changes lies in one of its ranges (the
+ * guest driver relies on this to keep jobs inside their BOs).
+ */
+TEST(ranges_cover_every_write)
+{
+	const u64 w = 3 * 65536 + 24;
+	struct vgpu_range rg[VGPU_CMD_MAX_RANGES];
+	unsigned long i, checked = 0;
+	unsigned int n, k;
+	struct vgpu_cmd c;
+	struct fake f;
+	struct run r;
+	u8 *snap;
+	u64 bad, b;
+
+	rng_seed(33);
+	fake_init(&f, w);
+	fake_add_sys(&f, 0, 4096);
+	snap = malloc(w);
+	ASSERT_NE(NULL, snap);
+	for (i = 0; i < 20000; i++) {
+		random_cmd(&c, w);
+		if (validate(&c, w, &bad))
+			continue;
+		if (c.opcode == VGPU_OP_GEMM_I8 &&
+		    (u64)c.u.gemm.m * c.u.gemm.n * c.u.gemm.k > (1u << 18))
+			continue;
+		n = vgpu_cmd_ranges(&c, rg);
+		ASSERT_GE(VGPU_CMD_MAX_RANGES, n);
+		for (k = 0; k < n; k++) {
+			ASSERT_LT(0, rg[k].len);
+			ASSERT_GE(w, rg[k].addr);
+			ASSERT_GE(w - rg[k].addr, rg[k].len);
+		}
+		for (b = 0; b < w; b++)
+			f.win[b] = (u8)(b * 7 + i);
+		memcpy(snap, f.win, w);
+		f.gemm_tags = 0;
+		run_cmd(&f, &c, 2 + div_up(w, UNIT) + w, &r);
+		for (b = 0; b < w; b++) {
+			bool inside = false;
+
+			if (f.win[b] == snap[b])
+				continue;
+			for (k = 0; k < n; k++)
+				inside |= b >= rg[k].addr &&
+					  b - rg[k].addr < rg[k].len;
+			ASSERT_TRUE(inside) TH_LOG("opcode %u byte %llu",
+						   c.opcode,
+						   (unsigned long long)b);
+		}
+		checked++;
+	}
+	free(snap);
+	fake_free(&f);
+	EXPECT_LT(1000, checked);
+}
+
 TEST_HARNESS_MAIN
