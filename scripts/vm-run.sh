@@ -237,6 +237,11 @@ mount --move /proc $R/proc
 mount --move /sys $R/sys
 mount --move /dev $R/dev
 mkdir -p $R/dev/pts $R/dev/shm
+# What udev would add: bash process substitution needs /dev/fd.
+ln -sfn /proc/self/fd $R/dev/fd
+ln -sfn /proc/self/fd/0 $R/dev/stdin
+ln -sfn /proc/self/fd/1 $R/dev/stdout
+ln -sfn /proc/self/fd/2 $R/dev/stderr
 mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts $R/dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs $R/dev/shm
 mount -t debugfs debugfs $R/sys/kernel/debug || msg "warning: cannot mount debugfs"

@@ -106,14 +106,6 @@ static void vgpu_postclose(struct drm_device *drm, struct drm_file *file)
 	kfree(vf);
 }
 
-static void vgpu_debugfs_init(struct drm_minor *minor)
-{
-	struct vgpu_gdev *gdev = to_vgpu_gdev(minor->dev);
-
-	debugfs_create_atomic_t("inject_fault", 0600, minor->debugfs_root,
-				&gdev->inject_fault);
-}
-
 static const struct drm_ioctl_desc vgpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VGPU_GET_PARAM, vgpu_ioctl_get_param, 0),
 	DRM_IOCTL_DEF_DRV(VGPU_BO_CREATE, vgpu_ioctl_bo_create, 0),
@@ -129,7 +121,6 @@ static const struct drm_driver vgpu_drm_driver = {
 	.open = vgpu_open,
 	.postclose = vgpu_postclose,
 	.gem_prime_import = vgpu_gem_prime_import,
-	.debugfs_init = vgpu_debugfs_init,
 	.ioctls = vgpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(vgpu_ioctls),
 	.fops = &vgpu_fops,
@@ -254,6 +245,12 @@ static int vgpu_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		vgpu_ring_stop(gdev);
 		return ret;
 	}
+	/*
+	 * Accel devices get no &drm_driver.debugfs_init call; the directory
+	 * (/sys/kernel/debug/accel/<PCI name>) goes away at unplug.
+	 */
+	debugfs_create_atomic_t("inject_fault", 0600, gdev->drm.debugfs_root,
+				&gdev->inject_fault);
 	dev_info(&pdev->dev,
 		 "vGPU profile %u: %llu MiB window, %u engine(s), device %u.%u\n",
 		 gdev->profile, gdev->window_size >> 20, gdev->engines,
