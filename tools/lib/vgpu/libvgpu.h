@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libvgpu: a small userspace library for the vgpu guest driver
+ * (drivers/accel/vgpu, vgpu_guest.ko) inside a VM.
+ *
+ * It opens /dev/accel/accelN, reads the driver's parameters, allocates and
+ * maps buffer objects (BOs) in the vGPU's memory window, submits jobs of
+ * struct vgpu_cmd and waits for them. The ioctls it wraps are those of
+ * include/uapi/drm/vgpu_accel.h; the commands are those of
+ * include/uapi/linux/vgpu.h. It also has CPU references of CRC32C and of the
+ * int8 GEMM, so that programs can check what the device computed.
+ *
+ * Every function that can fail returns 0 (or a non-negative value) on
+ * success and a negative errno on failure. Functions on one &struct
+ * vgpu_accel may be called from one thread at a time.
+ *
+ * Build with -I$(top)/include/uapi -I/usr/include/libdrm (for "drm.h").
+ */
+#ifndef VGPU_TOOLS_LIBVGPU_H
+#define VGPU_TOOLS_LIBVGPU_H
+
+#include <stddef.h>
+#include <string.h>
+#include <linux/types.h>
+#include <drm/vgpu_accel.h>
+
+/* The guest driver's name, as /sys/class/accel/accelN/device/driver. */
+#define VGPU_ACCEL_DRIVER	"vgpu_guest"
+
+/* A timeout for vgpu_job_wait() that never runs out. */
+#define VGPU_WAIT_FOREVER	(-1LL)
+
+/**
+ * struct vgpu_accel - an open vgpu accel device
+ * @fd: the open /dev/accel/accelN, read-write
+ * @minor: N of accelN
+ * @path: the device node opened
+ * @pci_name: the PCI function, e.g. "0000:00:04.0" ("unknown" when sysfs
+ *	does not tell); it names the debugfs directory too
+ */
+struct vgpu_accel {
+	int fd;
+	unsigned int minor;
+	char path[64];
+	char pci_name[64];
+};
+
+/**
+ * struct vgpu_bo - a buffer object: a range of the vGPU's window
+ * @handle: GEM handle, valid on the &struct vgpu_accel that made it
+ * @size: bytes, a multiple of the page size
+ * @device_addr: the BO's first byte as commands address it
+ * @mmap_offset: offset of the BO on the device file, for mmap()
+ * @map: the BO mapped shared and read-write, or NULL while unmapped
+ */
+struct vgpu_bo {
+	__u32 handle;
+	__u64 size;
+	__u64 device_addr;
+	__u64 mmap_offset;
+	void *map;
+};
+
+/**
+ * struct vgpu_result - how a job ended (see &struct drm_vgpu_wait)
+ * @status: 0 if every command completed, else -EIO, -ETIMEDOUT or
+ *	-ECANCELED
+ * @device_error: enum vgpu_error the device reported, or 0
+ * @error_cmd: index of the failing command in the job
+ * @error_addr: the address the device reported, or 0
+ * @duration_ns: from submission to the driver seeing the job finish
+ */
+struct vgpu_result {
+	__s32 status;
+	__u32 device_error;
+	__u32 error_cmd;
+	__u64 error_addr;
+	__u64 duration_ns;
+};
+
+int vgpu_accel_find(void);
+int vgpu_accel_open(struct vgpu_accel *dev, const char *path);
+void vgpu_accel_close(struct vgpu_accel *dev);
+int vgpu_accel_param(struct vgpu_accel *dev, __u32 param, __u64 *value);
+int vgpu_accel_fault_path(const struct vgpu_accel *dev, char *buf,
+			  size_t len);
+int vgpu_accel_inject_fault(const struct vgpu_accel *dev, unsigned int count);
+int vgpu_accel_pending_faults(const struct vgpu_accel *dev);
+
+int vgpu_bo_create(struct vgpu_accel *dev, __u64 size, struct vgpu_bo *bo);
+int vgpu_bo_info(struct vgpu_accel *dev, __u32 handle, struct vgpu_bo *bo);
+int vgpu_bo_mmap(struct vgpu_accel *dev, struct vgpu_bo *bo);
+int vgpu_bo_unmap(struct vgpu_bo *bo);
+int vgpu_bo_free(struct vgpu_accel *dev, struct vgpu_bo *bo);
+int vgpu_bo_new(struct vgpu_accel *dev, __u64 size, struct vgpu_bo *bo);
+
+int vgpu_job_submit(struct vgpu_accel *dev, const struct vgpu_cmd *cmds,
+		    unsigned int cmd_count, const __u32 *bo_handles,
+		    unsigned int bo_count, __u32 *job_id);
+int vgpu_job_wait(struct vgpu_accel *dev, __u32 job_id, __s64 timeout_ns,
+		  struct vgpu_result *res);
+int vgpu_job_run(struct vgpu_accel *dev, const struct vgpu_cmd *cmds,
+		 unsigned int cmd_count, const __u32 *bo_handles,
+		 unsigned int bo_count, struct vgpu_result *res);
+
+const char *vgpu_error_name(__u32 device_error);
+
+__u32 vgpu_ref_crc32c(const void *buf, size_t len);
+void vgpu_ref_gemm_i8(const __s8 *a, const __s8 *b, __s32 *c, __u32 m,
+		      __u32 n, __u32 k);
+
+/* ---- Command builders ------------------------------------------------ */
+
+/*
+ * Every builder returns a command whose unused operands and padding are
+ * zero, and sets no flags (the driver refuses them all).
+ */
+
+/**
+ * vgpu_mk_nop() - a NOP command
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_mk_nop(void)
+{
+	struct vgpu_cmd cmd;
+
+	memset(&cmd, 0, sizeof(cmd));
+	return cmd;
+}
+
+/**
+ * vgpu_mk_copy() - a COPY of @len bytes within the window
+ * @src: device address of the source
+ * @dst: device address of the destination; must not overlap the source
+ * @len: bytes, not 0
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_mk_copy(__u64 src, __u64 dst, __u64 len)
+{
+	struct vgpu_cmd cmd = vgpu_mk_nop();
+
+	cmd.opcode = VGPU_OP_COPY;
+	cmd.u.copy = (__typeof__(cmd.u.copy)){ .src = src, .dst = dst,
+					       .len = len };
+	return cmd;
+}
+
+/**
+ * vgpu_mk_fill() - a FILL with a 32-bit pattern
+ * @dst: device address, a multiple of 4
+ * @len: bytes, a non-zero multiple of 4
+ * @value: the pattern, stored little endian
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_mk_fill(__u64 dst, __u64 len, __u32 value)
+{
+	struct vgpu_cmd cmd = vgpu_mk_nop();
+
+	cmd.opcode = VGPU_OP_FILL;
+	cmd.u.fill = (__typeof__(cmd.u.fill)){ .dst = dst, .len = len,
+					       .value = value };
+	return cmd;
+}
+
+/**
+ * vgpu_mk_gemm() - a GEMM_I8: C[m][n] (int32) = A[m][k] x B[k][n] (int8)
+ * @a: device address of A, row-major
+ * @b: device address of B, row-major
+ * @c: device address of C, row-major, a multiple of 4; must not overlap A
+ *	or B
+ * @m: rows of A and C
+ * @n: columns of B and C
+ * @k: columns of A and rows of B
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_mk_gemm(__u64 a, __u64 b, __u64 c, __u32 m,
+					   __u32 n, __u32 k)
+{
+	struct vgpu_cmd cmd = vgpu_mk_nop();
+
+	cmd.opcode = VGPU_OP_GEMM_I8;
+	cmd.u.gemm = (__typeof__(cmd.u.gemm)){ .a = a, .b = b, .c = c,
+					       .m = m, .n = n, .k = k };
+	return cmd;
+}
+
+/**
+ * vgpu_mk_crc32c() - a CRC32C of @len bytes, stored as 32 bits at @dst
+ * @src: device address of the data
+ * @len: bytes, not 0
+ * @dst: device address of the result, a multiple of 4
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_mk_crc32c(__u64 src, __u64 len, __u64 dst)
+{
+	struct vgpu_cmd cmd = vgpu_mk_nop();
+
+	cmd.opcode = VGPU_OP_CRC32C;
+	cmd.u.crc = (__typeof__(cmd.u.crc)){ .src = src, .len = len,
+					     .dst = dst };
+	return cmd;
+}
+
+/**
+ * vgpu_mk_fence() - a FENCE: store @value once earlier commands are done
+ * @dst: device address of the 64-bit value, a multiple of 8
+ * @value: what to store
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_mk_fence(__u64 dst, __u64 value)
+{
+	struct vgpu_cmd cmd = vgpu_mk_nop();
+
+	cmd.opcode = VGPU_OP_FENCE;
+	cmd.u.fence = (__typeof__(cmd.u.fence)){ .dst = dst, .value = value };
+	return cmd;
+}
+
+/**
+ * vgpu_mk_timestamp() - a TIMESTAMP: store the device clock (ns, 64-bit)
+ * @dst: device address of the value, a multiple of 8
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_mk_timestamp(__u64 dst)
+{
+	struct vgpu_cmd cmd = vgpu_mk_nop();
+
+	cmd.opcode = VGPU_OP_TIMESTAMP;
+	cmd.u.ts = (__typeof__(cmd.u.ts)){ .dst = dst };
+	return cmd;
+}
+
+#endif /* VGPU_TOOLS_LIBVGPU_H */
