@@ -185,7 +185,7 @@ static void probe_job(struct __test_metadata *_metadata, struct gctx *g,
 		      const char *after)
 {
 	__u32 v = 0x9e370000 + ++g->probe_seq;
-	struct vgpu_cmd c = vgpu_mk_fill(g->probe.device_addr, g->probe.size,
+	struct vgpu_cmd c = vgpu_cmd_fill(g->probe.device_addr, g->probe.size,
 					 v);
 	__u64 i;
 
@@ -265,8 +265,8 @@ static unsigned int long_job(struct vgpu_cmd *c, const struct vgpu_bo *src,
 	unsigned int i;
 
 	for (i = 0; i < DRM_VGPU_MAX_CMDS; i++)
-		c[i] = vgpu_mk_crc32c(src->device_addr, src->size,
-				      dst->device_addr + 4 * i);
+		c[i] = vgpu_cmd_crc(src->device_addr, src->size,
+				    dst->device_addr + 4 * i);
 	return DRM_VGPU_MAX_CMDS;
 }
 
@@ -584,7 +584,7 @@ TEST_F_TIMEOUT(guest, bo_nonzero_flags_and_pad, T_SHORT)
 	EXPECT_EQ(bo_free, dev_param(_metadata, g, DRM_VGPU_PARAM_BO_FREE_BYTES));
 
 	/* WAIT with padding set is refused; the job can still be reaped. */
-	cmd = vgpu_mk_fill(g->probe.device_addr, 4, 1);
+	cmd = vgpu_cmd_fill(g->probe.device_addr, 4, 1);
 	ASSERT_EQ(0, vgpu_job_submit(&g->dev, &cmd, 1, &g->probe.handle, 1,
 				     &id));
 	memset(&w, 0, sizeof(w));
@@ -619,7 +619,7 @@ TEST_F_TIMEOUT(guest, bo_gem_close, T_SHORT)
 	EXPECT_EQ(-1, ioctl(g->dev.fd, DRM_IOCTL_GEM_CLOSE, &gc));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-ENOENT, vgpu_bo_info(&g->dev, handle, &info));
-	cmd = vgpu_mk_fill(bo.device_addr, 4, 0);
+	cmd = vgpu_cmd_fill(bo.device_addr, 4, 0);
 	EXPECT_EQ(-ENOENT, vgpu_job_submit(&g->dev, &cmd, 1, &handle, 1,
 					   &id));
 	EXPECT_EQ(bo.size, not_byte_at(map, 0x3c, bo.size));
@@ -667,8 +667,8 @@ TEST_F_TIMEOUT(guest, cmd_copy, T_SHORT)
 		struct vgpu_bo *d = cp[i].in_a ? &a : &b;
 		unsigned char *e = cp[i].in_a ? ea : eb;
 
-		c[i] = vgpu_mk_copy(a.device_addr + cp[i].src,
-				    d->device_addr + cp[i].dst, cp[i].len);
+		c[i] = vgpu_cmd_copy(a.device_addr + cp[i].src,
+				     d->device_addr + cp[i].dst, cp[i].len, 0);
 		memmove(e + cp[i].dst, ea + cp[i].src, cp[i].len);
 	}
 	h[0] = a.handle;
@@ -706,7 +706,7 @@ TEST_F_TIMEOUT(guest, cmd_fill, T_SHORT)
 	for (i = 0; i < ARRAY_SIZE(f); i++) {
 		__u32 v = rnd();
 
-		c[i] = vgpu_mk_fill(bo.device_addr + f[i].off, f[i].len, v);
+		c[i] = vgpu_cmd_fill(bo.device_addr + f[i].off, f[i].len, v);
 		for (j = 0; j < f[i].len; j += 4)
 			memcpy(e + f[i].off + j, &v, 4);
 	}
@@ -759,8 +759,8 @@ TEST_F_TIMEOUT(guest, cmd_gemm_i8, T_LONG)
 		memcpy((char *)in.map + a_off, a, (__u64)m * k + (__u64)k * n);
 		memset(out.map, 0xa5, out_size);
 		vgpu_ref_gemm_i8(a, b, ref, m, n, k);
-		cmd = vgpu_mk_gemm(in.device_addr + a_off,
-				   in.device_addr + b_off,
+		cmd = vgpu_cmd_gemm(in.device_addr + a_off,
+				    in.device_addr + b_off,
 				   out.device_addr + c_off, m, n, k);
 		job_ok(_metadata, g, "GEMM", &cmd, 1, h, 2);
 		EXPECT_EQ(c_bytes, diff_at((char *)out.map + c_off, ref,
@@ -803,8 +803,8 @@ TEST_F_TIMEOUT(guest, cmd_crc32c, T_SHORT)
 	memcpy((char *)src.map + 200000, "123456789", 9);
 	memset(dst.map, 0xa5, g->page);
 	for (i = 0; i < ARRAY_SIZE(cr); i++)
-		c[i] = vgpu_mk_crc32c(src.device_addr + cr[i].off, cr[i].len,
-				      dst.device_addr + 4 * i);
+		c[i] = vgpu_cmd_crc(src.device_addr + cr[i].off, cr[i].len,
+				    dst.device_addr + 4 * i);
 	h[0] = src.handle;
 	h[1] = dst.handle;
 	job_ok(_metadata, g, "CRC32C", c, ARRAY_SIZE(cr), h, 2);
@@ -829,11 +829,11 @@ TEST_F_TIMEOUT(guest, cmd_fence, T_SHORT)
 
 	bo_new(_metadata, g, g->page, &bo);
 	last = g->page - 8;
-	c[0] = vgpu_mk_fence(bo.device_addr, 0x0123456789abcdefULL);
-	c[1] = vgpu_mk_fence(bo.device_addr + 8, ~0ULL);
-	c[2] = vgpu_mk_fence(bo.device_addr + last, 1);
-	c[3] = vgpu_mk_fence(bo.device_addr + 16, 1);
-	c[4] = vgpu_mk_fence(bo.device_addr + 16, 2);
+	c[0] = vgpu_cmd_fence(bo.device_addr, 0x0123456789abcdefULL, false);
+	c[1] = vgpu_cmd_fence(bo.device_addr + 8, ~0ULL, false);
+	c[2] = vgpu_cmd_fence(bo.device_addr + last, 1, false);
+	c[3] = vgpu_cmd_fence(bo.device_addr + 16, 1, false);
+	c[4] = vgpu_cmd_fence(bo.device_addr + 16, 2, false);
 	job_ok(_metadata, g, "FENCE", c, 5, &bo.handle, 1);
 	EXPECT_EQ(0x0123456789abcdefULL, rd64(&bo, 0));
 	EXPECT_EQ(~0ULL, rd64(&bo, 8));
@@ -859,13 +859,13 @@ TEST_F_TIMEOUT(guest, cmd_timestamp_monotonic, T_SHORT)
 	bo_new(_metadata, g, 256 * KIB, &work);
 	h[0] = ts.handle;
 	h[1] = work.handle;
-	c[0] = vgpu_mk_timestamp(ts.device_addr);
-	c[1] = vgpu_mk_fill(work.device_addr, work.size, 0x12345678);
-	c[2] = vgpu_mk_timestamp(ts.device_addr + 8);
-	c[3] = vgpu_mk_timestamp(ts.device_addr + 16);
+	c[0] = vgpu_cmd_timestamp(ts.device_addr);
+	c[1] = vgpu_cmd_fill(work.device_addr, work.size, 0x12345678);
+	c[2] = vgpu_cmd_timestamp(ts.device_addr + 8);
+	c[3] = vgpu_cmd_timestamp(ts.device_addr + 16);
 	job_ok(_metadata, g, "TIMESTAMP", c, 4, h, 2);
-	c[0] = vgpu_mk_timestamp(ts.device_addr + 24);
-	c[1] = vgpu_mk_timestamp(ts.device_addr + 32);
+	c[0] = vgpu_cmd_timestamp(ts.device_addr + 24);
+	c[1] = vgpu_cmd_timestamp(ts.device_addr + 32);
 	usleep(1000);
 	job_ok(_metadata, g, "TIMESTAMP", c, 2, h, 2);
 	for (i = 0; i < 5; i++)
@@ -887,7 +887,7 @@ TEST_F_TIMEOUT(guest, cmd_nop, T_SHORT)
 	unsigned int i;
 
 	for (i = 0; i < DRM_VGPU_MAX_CMDS; i++)
-		c[i] = vgpu_mk_nop();
+		c[i] = vgpu_cmd_nop();
 	job_ok(_metadata, g, "one NOP", c, 1, &g->probe.handle, 1);
 	job_ok(_metadata, g, "NOPs", c, DRM_VGPU_MAX_CMDS, &g->probe.handle,
 	       1);
@@ -918,15 +918,15 @@ TEST_F_TIMEOUT(guest, cmd_all_in_one_job, T_SHORT)
 	h[0] = a.handle;
 	h[1] = b.handle;
 	h[2] = r.handle;
-	c[0] = vgpu_mk_timestamp(r.device_addr);
-	c[1] = vgpu_mk_copy(a.device_addr, b.device_addr, size);
-	c[2] = vgpu_mk_fill(a.device_addr, 4096, 0xfeedf00d);
-	c[3] = vgpu_mk_crc32c(b.device_addr, size, r.device_addr + 8);
-	c[4] = vgpu_mk_gemm(b.device_addr, b.device_addr + 64,
-			    r.device_addr + 64, 8, 8, 8);
-	c[5] = vgpu_mk_nop();
-	c[6] = vgpu_mk_fence(r.device_addr + 16, 0xabcdef);
-	c[7] = vgpu_mk_timestamp(r.device_addr + 24);
+	c[0] = vgpu_cmd_timestamp(r.device_addr);
+	c[1] = vgpu_cmd_copy(a.device_addr, b.device_addr, size, 0);
+	c[2] = vgpu_cmd_fill(a.device_addr, 4096, 0xfeedf00d);
+	c[3] = vgpu_cmd_crc(b.device_addr, size, r.device_addr + 8);
+	c[4] = vgpu_cmd_gemm(b.device_addr, b.device_addr + 64,
+			     r.device_addr + 64, 8, 8, 8);
+	c[5] = vgpu_cmd_nop();
+	c[6] = vgpu_cmd_fence(r.device_addr + 16, 0xabcdef, false);
+	c[7] = vgpu_cmd_timestamp(r.device_addr + 24);
 	job_ok(_metadata, g, "all opcodes", c, 8, h, 3);
 	EXPECT_EQ(size, diff_at(b.map, e, size));
 	for (i = 0; i < 4096; i += 4)
@@ -959,49 +959,49 @@ TEST_F_TIMEOUT(guest, submit_range_outside_bo, T_LONG)
 	X = x.device_addr;
 	E = X + sz;
 	refused1(_metadata, g, "COPY src one byte past the BO", EINVAL,
-		 vgpu_mk_copy(E - 15, X, 16), &x.handle, 1);
+		 vgpu_cmd_copy(E - 15, X, 16, 0), &x.handle, 1);
 	refused1(_metadata, g, "COPY dst one byte past the BO", EINVAL,
-		 vgpu_mk_copy(X, E - 15, 16), &x.handle, 1);
+		 vgpu_cmd_copy(X, E - 15, 16, 0), &x.handle, 1);
 	refused1(_metadata, g, "COPY src before the BO", EINVAL,
-		 vgpu_mk_copy(X - 8, X + 16, 16), &x.handle, 1);
+		 vgpu_cmd_copy(X - 8, X + 16, 16, 0), &x.handle, 1);
 	refused1(_metadata, g, "COPY huge length", EINVAL,
-		 vgpu_mk_copy(X, X + 4096, 1ULL << 62), &x.handle, 1);
+		 vgpu_cmd_copy(X, X + 4096, 1ULL << 62, 0), &x.handle, 1);
 	refused1(_metadata, g, "COPY src + len wraps", EINVAL,
-		 vgpu_mk_copy(X + 8, X + 4096, top - 4), &x.handle, 1);
+		 vgpu_cmd_copy(X + 8, X + 4096, top - 4, 0), &x.handle, 1);
 	refused1(_metadata, g, "COPY dst near 2^64", EINVAL,
-		 vgpu_mk_copy(X, top - 7, 8), &x.handle, 1);
+		 vgpu_cmd_copy(X, top - 7, 8, 0), &x.handle, 1);
 	refused1(_metadata, g, "FILL one word past the BO", EINVAL,
-		 vgpu_mk_fill(E - 4, 8, 1), &x.handle, 1);
+		 vgpu_cmd_fill(E - 4, 8, 1), &x.handle, 1);
 	refused1(_metadata, g, "FILL dst + len wraps", EINVAL,
-		 vgpu_mk_fill(top - 3, 8, 1), &x.handle, 1);
+		 vgpu_cmd_fill(top - 3, 8, 1), &x.handle, 1);
 	refused1(_metadata, g, "FILL at window offset 0 (the ring)", EINVAL,
-		 vgpu_mk_fill(0, 64, 0), &x.handle, 1);
+		 vgpu_cmd_fill(0, 64, 0), &x.handle, 1);
 	refused1(_metadata, g, "GEMM A one byte past the BO", EINVAL,
-		 vgpu_mk_gemm(E - 19, X, X + 4096, 4, 4, 5), &x.handle, 1);
+		 vgpu_cmd_gemm(E - 19, X, X + 4096, 4, 4, 5), &x.handle, 1);
 	refused1(_metadata, g, "GEMM B one byte past the BO", EINVAL,
-		 vgpu_mk_gemm(X, E - 1, X + 4096, 1, 2, 1), &x.handle, 1);
+		 vgpu_cmd_gemm(X, E - 1, X + 4096, 1, 2, 1), &x.handle, 1);
 	refused1(_metadata, g, "GEMM C one word past the BO", EINVAL,
-		 vgpu_mk_gemm(X, X + 64, E - 12, 2, 2, 1), &x.handle, 1);
+		 vgpu_cmd_gemm(X, X + 64, E - 12, 2, 2, 1), &x.handle, 1);
 	refused1(_metadata, g, "GEMM m * k near 2^64", EINVAL,
-		 vgpu_mk_gemm(X, X, X + 4096, ~0u, 1, ~0u), &x.handle, 1);
+		 vgpu_cmd_gemm(X, X, X + 4096, ~0u, 1, ~0u), &x.handle, 1);
 	refused1(_metadata, g, "GEMM C larger than the window", EINVAL,
-		 vgpu_mk_gemm(X, X + 64, X + 4096, 65535, 65535, 1),
+		 vgpu_cmd_gemm(X, X + 64, X + 4096, 65535, 65535, 1),
 		 &x.handle, 1);
 	refused1(_metadata, g, "CRC32C src one byte past the BO", EINVAL,
-		 vgpu_mk_crc32c(E - 3, 4, X), &x.handle, 1);
+		 vgpu_cmd_crc(E - 3, 4, X), &x.handle, 1);
 	refused1(_metadata, g, "CRC32C dst at the BO's end", EINVAL,
-		 vgpu_mk_crc32c(X, 16, E), &x.handle, 1);
+		 vgpu_cmd_crc(X, 16, E), &x.handle, 1);
 	refused1(_metadata, g, "FENCE at the BO's end", EINVAL,
-		 vgpu_mk_fence(E, 1), &x.handle, 1);
+		 vgpu_cmd_fence(E, 1, false), &x.handle, 1);
 	refused1(_metadata, g, "FENCE at window offset 0 (the ring)", EINVAL,
-		 vgpu_mk_fence(0, 1), &x.handle, 1);
+		 vgpu_cmd_fence(0, 1, false), &x.handle, 1);
 	refused1(_metadata, g, "TIMESTAMP at the BO's end", EINVAL,
-		 vgpu_mk_timestamp(E), &x.handle, 1);
+		 vgpu_cmd_timestamp(E), &x.handle, 1);
 	refused1(_metadata, g, "TIMESTAMP near 2^64", EINVAL,
-		 vgpu_mk_timestamp(top - 7), &x.handle, 1);
+		 vgpu_cmd_timestamp(top - 7), &x.handle, 1);
 	/* The last byte and word of the BO are fine. */
 	refused1(_metadata, g, "control: FENCE in the last word", 0,
-		 vgpu_mk_fence(E - 8, 7), &x.handle, 1);
+		 vgpu_cmd_fence(E - 8, 7, false), &x.handle, 1);
 	EXPECT_EQ(7ULL, rd64(&x, sz - 8));
 	bo_del(_metadata, g, &x);
 }
@@ -1029,21 +1029,21 @@ TEST_F_TIMEOUT(guest, submit_range_straddles_bos, T_LONG)
 	h[0] = x.handle;
 	h[1] = y.handle;
 	refused1(_metadata, g, "COPY src across two BOs", EINVAL,
-		 vgpu_mk_copy(E - 8, y.device_addr + 4096, 16), h, 2);
+		 vgpu_cmd_copy(E - 8, y.device_addr + 4096, 16, 0), h, 2);
 	refused1(_metadata, g, "COPY dst across two BOs", EINVAL,
-		 vgpu_mk_copy(y.device_addr + 4096, E - 8, 16), h, 2);
+		 vgpu_cmd_copy(y.device_addr + 4096, E - 8, 16, 0), h, 2);
 	refused1(_metadata, g, "FILL across two BOs", EINVAL,
-		 vgpu_mk_fill(E - 8, 16, 1), h, 2);
+		 vgpu_cmd_fill(E - 8, 16, 1), h, 2);
 	refused1(_metadata, g, "CRC32C src across two BOs", EINVAL,
-		 vgpu_mk_crc32c(E - 8, 16, y.device_addr), h, 2);
+		 vgpu_cmd_crc(E - 8, 16, y.device_addr), h, 2);
 	refused1(_metadata, g, "GEMM A across two BOs", EINVAL,
-		 vgpu_mk_gemm(E - 10, y.device_addr, y.device_addr + 4096, 4,
-			      4, 5), h, 2);
+		 vgpu_cmd_gemm(E - 10, y.device_addr, y.device_addr + 4096, 4,
+			       4, 5), h, 2);
 	refused1(_metadata, g, "GEMM C across two BOs", EINVAL,
-		 vgpu_mk_gemm(y.device_addr, y.device_addr + 64, E - 8, 2, 2,
-			      2), h, 2);
+		 vgpu_cmd_gemm(y.device_addr, y.device_addr + 64, E - 8, 2, 2,
+			       2), h, 2);
 	refused1(_metadata, g, "control: COPY from one BO to the other", 0,
-		 vgpu_mk_copy(E - 8, y.device_addr, 8), h, 2);
+		 vgpu_cmd_copy(E - 8, y.device_addr, 8, 0), h, 2);
 	bo_del(_metadata, g, &x);
 	bo_del(_metadata, g, &y);
 }
@@ -1060,17 +1060,17 @@ TEST_F_TIMEOUT(guest, submit_bo_not_listed, T_SHORT)
 	h[0] = x.handle;
 	h[1] = y.handle;
 	refused1(_metadata, g, "COPY to a BO not listed", EINVAL,
-		 vgpu_mk_copy(x.device_addr, y.device_addr, 64), &h[0], 1);
+		 vgpu_cmd_copy(x.device_addr, y.device_addr, 64, 0), &h[0], 1);
 	refused1(_metadata, g, "COPY from a BO not listed", EINVAL,
-		 vgpu_mk_copy(x.device_addr, y.device_addr, 64), &h[1], 1);
+		 vgpu_cmd_copy(x.device_addr, y.device_addr, 64, 0), &h[1], 1);
 	refused1(_metadata, g, "FENCE in a BO not listed", EINVAL,
-		 vgpu_mk_fence(y.device_addr, 1), &h[0], 1);
+		 vgpu_cmd_fence(y.device_addr, 1, false), &h[0], 1);
 	refused1(_metadata, g, "FILL in a BO not listed, only the probe is",
-		 EINVAL, vgpu_mk_fill(y.device_addr, 64, 1), &g->probe.handle,
+		 EINVAL, vgpu_cmd_fill(y.device_addr, 64, 1), &g->probe.handle,
 		 1);
 	EXPECT_EQ(g->page, not_byte_at(y.map, 0, g->page));
 	refused1(_metadata, g, "control: both listed", 0,
-		 vgpu_mk_copy(x.device_addr, y.device_addr, 64), h, 2);
+		 vgpu_cmd_copy(x.device_addr, y.device_addr, 64, 0), h, 2);
 	EXPECT_EQ(64UL, not_byte_at(y.map, 0x77, g->page));
 	bo_del(_metadata, g, &x);
 	bo_del(_metadata, g, &y);
@@ -1079,7 +1079,7 @@ TEST_F_TIMEOUT(guest, submit_bo_not_listed, T_SHORT)
 TEST_F_TIMEOUT(guest, submit_unknown_handle, T_SHORT)
 {
 	struct gctx *g = &self->g;
-	struct vgpu_cmd c = vgpu_mk_fence(g->probe.device_addr, 1);
+	struct vgpu_cmd c = vgpu_cmd_fence(g->probe.device_addr, 1, false);
 	struct vgpu_bo x;
 	__u32 h[2];
 
@@ -1103,20 +1103,20 @@ TEST_F_TIMEOUT(guest, submit_sys_and_irq_flags, T_SHORT)
 	__u32 *h = &g->probe.handle;
 	struct vgpu_cmd c;
 
-	c = vgpu_mk_copy(P, P + 2048, 16);
+	c = vgpu_cmd_copy(P, P + 2048, 16, 0);
 	c.flags = VGPU_CMD_SRC_SYS;
 	refused1(_metadata, g, "COPY with SRC_SYS", EINVAL, c, h, 1);
 	c.flags = VGPU_CMD_DST_SYS;
 	refused1(_metadata, g, "COPY with DST_SYS", EINVAL, c, h, 1);
 	c.flags = VGPU_CMD_SRC_SYS | VGPU_CMD_DST_SYS;
 	refused1(_metadata, g, "COPY with both SYS flags", EINVAL, c, h, 1);
-	c = vgpu_mk_fill(P, 16, 1);
+	c = vgpu_cmd_fill(P, 16, 1);
 	c.flags = VGPU_CMD_DST_SYS;
 	refused1(_metadata, g, "FILL with DST_SYS", EINVAL, c, h, 1);
-	c = vgpu_mk_fence(P, 1);
+	c = vgpu_cmd_fence(P, 1, false);
 	c.flags = VGPU_CMD_IRQ;
 	refused1(_metadata, g, "FENCE with IRQ", EINVAL, c, h, 1);
-	c = vgpu_mk_nop();
+	c = vgpu_cmd_nop();
 	c.flags = VGPU_CMD_IRQ;
 	refused1(_metadata, g, "NOP with IRQ", EINVAL, c, h, 1);
 }
@@ -1126,7 +1126,7 @@ TEST_F_TIMEOUT(guest, submit_bad_opcode_and_flags, T_SHORT)
 	struct gctx *g = &self->g;
 	__u64 P = g->probe.device_addr;
 	__u32 *h = &g->probe.handle;
-	struct vgpu_cmd c = vgpu_mk_nop(), cs[3];
+	struct vgpu_cmd c = vgpu_cmd_nop(), cs[3];
 
 	c.opcode = VGPU_OP_COUNT;
 	refused1(_metadata, g, "opcode VGPU_OP_COUNT", EINVAL, c, h, 1);
@@ -1134,16 +1134,16 @@ TEST_F_TIMEOUT(guest, submit_bad_opcode_and_flags, T_SHORT)
 	refused1(_metadata, g, "opcode 0x100", EINVAL, c, h, 1);
 	c.opcode = ~0u;
 	refused1(_metadata, g, "opcode ~0", EINVAL, c, h, 1);
-	c = vgpu_mk_copy(P, P + 2048, 16);
+	c = vgpu_cmd_copy(P, P + 2048, 16, 0);
 	c.flags = 0x8;
 	refused1(_metadata, g, "COPY with an undefined flag", EINVAL, c, h, 1);
-	c = vgpu_mk_nop();
+	c = vgpu_cmd_nop();
 	c.flags = 0x80000000u;
 	refused1(_metadata, g, "NOP with flag bit 31", EINVAL, c, h, 1);
 	/* A bad command after good ones refuses the whole job. */
-	cs[0] = vgpu_mk_fill(P, 64, 0x11111111);
-	cs[1] = vgpu_mk_nop();
-	cs[2] = vgpu_mk_nop();
+	cs[0] = vgpu_cmd_fill(P, 64, 0x11111111);
+	cs[1] = vgpu_cmd_nop();
+	cs[2] = vgpu_cmd_nop();
 	cs[2].opcode = 42;
 	refused(_metadata, g, "bad opcode as the third command", EINVAL, cs,
 		3, h, 1);
@@ -1156,19 +1156,19 @@ TEST_F_TIMEOUT(guest, submit_misaligned, T_SHORT)
 	__u32 *h = &g->probe.handle;
 
 	refused1(_metadata, g, "FILL dst misaligned", EINVAL,
-		 vgpu_mk_fill(P + 2, 8, 1), h, 1);
+		 vgpu_cmd_fill(P + 2, 8, 1), h, 1);
 	refused1(_metadata, g, "FILL len not a multiple of 4", EINVAL,
-		 vgpu_mk_fill(P, 6, 1), h, 1);
+		 vgpu_cmd_fill(P, 6, 1), h, 1);
 	refused1(_metadata, g, "GEMM C misaligned", EINVAL,
-		 vgpu_mk_gemm(P, P + 64, P + 1026, 2, 2, 2), h, 1);
+		 vgpu_cmd_gemm(P, P + 64, P + 1026, 2, 2, 2), h, 1);
 	refused1(_metadata, g, "CRC32C dst misaligned", EINVAL,
-		 vgpu_mk_crc32c(P, 16, P + 1026), h, 1);
+		 vgpu_cmd_crc(P, 16, P + 1026), h, 1);
 	refused1(_metadata, g, "FENCE dst only 4-aligned", EINVAL,
-		 vgpu_mk_fence(P + 4, 1), h, 1);
+		 vgpu_cmd_fence(P + 4, 1, false), h, 1);
 	refused1(_metadata, g, "TIMESTAMP dst only 4-aligned", EINVAL,
-		 vgpu_mk_timestamp(P + 4), h, 1);
+		 vgpu_cmd_timestamp(P + 4), h, 1);
 	refused1(_metadata, g, "TIMESTAMP dst odd", EINVAL,
-		 vgpu_mk_timestamp(P + 1), h, 1);
+		 vgpu_cmd_timestamp(P + 1), h, 1);
 }
 
 TEST_F_TIMEOUT(guest, submit_zero_sizes_pad_and_overlap, T_SHORT)
@@ -1179,29 +1179,29 @@ TEST_F_TIMEOUT(guest, submit_zero_sizes_pad_and_overlap, T_SHORT)
 	struct vgpu_cmd c;
 
 	refused1(_metadata, g, "COPY len 0", EINVAL,
-		 vgpu_mk_copy(P, P + 2048, 0), h, 1);
-	refused1(_metadata, g, "FILL len 0", EINVAL, vgpu_mk_fill(P, 0, 1), h,
+		 vgpu_cmd_copy(P, P + 2048, 0, 0), h, 1);
+	refused1(_metadata, g, "FILL len 0", EINVAL, vgpu_cmd_fill(P, 0, 1), h,
 		 1);
-	c = vgpu_mk_fill(P, 8, 1);
+	c = vgpu_cmd_fill(P, 8, 1);
 	c.u.fill.pad = 1;
 	refused1(_metadata, g, "FILL pad set", EINVAL, c, h, 1);
 	refused1(_metadata, g, "GEMM m 0", EINVAL,
-		 vgpu_mk_gemm(P, P + 64, P + 1024, 0, 1, 1), h, 1);
+		 vgpu_cmd_gemm(P, P + 64, P + 1024, 0, 1, 1), h, 1);
 	refused1(_metadata, g, "GEMM n 0", EINVAL,
-		 vgpu_mk_gemm(P, P + 64, P + 1024, 1, 0, 1), h, 1);
+		 vgpu_cmd_gemm(P, P + 64, P + 1024, 1, 0, 1), h, 1);
 	refused1(_metadata, g, "GEMM k 0", EINVAL,
-		 vgpu_mk_gemm(P, P + 64, P + 1024, 1, 1, 0), h, 1);
-	c = vgpu_mk_gemm(P, P + 64, P + 1024, 1, 1, 1);
+		 vgpu_cmd_gemm(P, P + 64, P + 1024, 1, 1, 0), h, 1);
+	c = vgpu_cmd_gemm(P, P + 64, P + 1024, 1, 1, 1);
 	c.u.gemm.pad = 1;
 	refused1(_metadata, g, "GEMM pad set", EINVAL, c, h, 1);
 	refused1(_metadata, g, "CRC32C len 0", EINVAL,
-		 vgpu_mk_crc32c(P, 0, P + 1024), h, 1);
+		 vgpu_cmd_crc(P, 0, P + 1024), h, 1);
 	refused1(_metadata, g, "COPY dst 8 bytes into src", EINVAL,
-		 vgpu_mk_copy(P, P + 8, 16), h, 1);
+		 vgpu_cmd_copy(P, P + 8, 16, 0), h, 1);
 	refused1(_metadata, g, "COPY src 8 bytes into dst", EINVAL,
-		 vgpu_mk_copy(P + 8, P, 16), h, 1);
+		 vgpu_cmd_copy(P + 8, P, 16, 0), h, 1);
 	refused1(_metadata, g, "COPY onto itself", EINVAL,
-		 vgpu_mk_copy(P, P, 1), h, 1);
+		 vgpu_cmd_copy(P, P, 1, 0), h, 1);
 }
 
 TEST_F_TIMEOUT(guest, submit_bad_cmd_count, T_SHORT)
@@ -1212,7 +1212,7 @@ TEST_F_TIMEOUT(guest, submit_bad_cmd_count, T_SHORT)
 	unsigned int i;
 
 	for (i = 0; i <= DRM_VGPU_MAX_CMDS; i++)
-		c[i] = vgpu_mk_nop();
+		c[i] = vgpu_cmd_nop();
 	refused(_metadata, g, "cmd_count 0", EINVAL, c, 0, h, 1);
 	refused(_metadata, g, "cmd_count MAX + 1", EINVAL, c,
 		DRM_VGPU_MAX_CMDS + 1, h, 1);
@@ -1221,7 +1221,7 @@ TEST_F_TIMEOUT(guest, submit_bad_cmd_count, T_SHORT)
 	raw_refused(_metadata, g, "cmd_count 2^31", EINVAL, ptr(c), ptr(h),
 		    0x80000000u, 1, 0);
 	/* Exactly MAX is fine: NOPs, then a FENCE to see it ran. */
-	c[DRM_VGPU_MAX_CMDS - 1] = vgpu_mk_fence(g->probe.device_addr, 99);
+	c[DRM_VGPU_MAX_CMDS - 1] = vgpu_cmd_fence(g->probe.device_addr, 99, false);
 	job_ok(_metadata, g, "cmd_count MAX", c, DRM_VGPU_MAX_CMDS, h, 1);
 	EXPECT_EQ(99ULL, rd64(&g->probe, 0));
 }
@@ -1241,7 +1241,7 @@ TEST_F_TIMEOUT(guest, submit_bad_bo_count, T_LONG)
 		h[i] = bo[i].handle;
 	}
 	for (i = 0; i < DRM_VGPU_MAX_BOS; i++)
-		c[i] = vgpu_mk_fill(bo[i].device_addr, 64, 0x100 + i);
+		c[i] = vgpu_cmd_fill(bo[i].device_addr, 64, 0x100 + i);
 	refused(_metadata, g, "bo_count 0", EINVAL, c, 1, h, 0);
 	refused(_metadata, g, "bo_count MAX + 1", EINVAL, c,
 		DRM_VGPU_MAX_BOS, h, DRM_VGPU_MAX_BOS + 1);
@@ -1261,7 +1261,7 @@ TEST_F_TIMEOUT(guest, submit_bad_bo_count, T_LONG)
 TEST_F_TIMEOUT(guest, submit_nonzero_flags, T_SHORT)
 {
 	struct gctx *g = &self->g;
-	struct vgpu_cmd c = vgpu_mk_fence(g->probe.device_addr, 5);
+	struct vgpu_cmd c = vgpu_cmd_fence(g->probe.device_addr, 5, false);
 	const __u32 flags[] = { 1, 0x10, 0x80000000u, ~0u };
 	unsigned int i;
 
@@ -1274,7 +1274,7 @@ TEST_F_TIMEOUT(guest, submit_bad_user_pointers, T_SHORT)
 {
 	struct gctx *g = &self->g;
 	__u64 h = ptr(&g->probe.handle), pg = g->page;
-	struct vgpu_cmd c = vgpu_mk_fence(g->probe.device_addr, 5);
+	struct vgpu_cmd c = vgpu_cmd_fence(g->probe.device_addr, 5, false);
 	char *m, *cend, *hend;
 
 	/*
@@ -1318,7 +1318,7 @@ TEST_F_TIMEOUT(guest, submit_bad_user_pointers, T_SHORT)
 TEST_F_TIMEOUT(guest, submit_too_many_unwaited, T_LONG)
 {
 	struct gctx *g = &self->g;
-	struct vgpu_cmd c = vgpu_mk_nop();
+	struct vgpu_cmd c = vgpu_cmd_nop();
 	struct vgpu_result res;
 	__u32 *ids, extra;
 	unsigned int i, bad = 0;
@@ -1351,7 +1351,7 @@ TEST_F_TIMEOUT(guest, submit_too_many_unwaited, T_LONG)
 TEST_F_TIMEOUT(guest, wait_unknown_and_reaped_id, T_SHORT)
 {
 	struct gctx *g = &self->g;
-	struct vgpu_cmd c = vgpu_mk_fence(g->probe.device_addr, 3);
+	struct vgpu_cmd c = vgpu_cmd_fence(g->probe.device_addr, 3, false);
 	struct vgpu_accel other;
 	struct vgpu_result res;
 	struct vgpu_bo obo;
@@ -1373,7 +1373,7 @@ TEST_F_TIMEOUT(guest, wait_unknown_and_reaped_id, T_SHORT)
 	/* Another file's job is unknown here, and the other way round. */
 	ASSERT_EQ(0, vgpu_accel_open(&other, g->dev.path));
 	ASSERT_EQ(0, vgpu_bo_new(&other, g->page, &obo));
-	c = vgpu_mk_fence(obo.device_addr, 4);
+	c = vgpu_cmd_fence(obo.device_addr, 4, false);
 	ASSERT_EQ(0, vgpu_job_submit(&other, &c, 1, &obo.handle, 1, &oid));
 	ASSERT_EQ(0, vgpu_job_wait(&other, oid, VGPU_WAIT_FOREVER, NULL));
 	ASSERT_EQ(0, vgpu_job_submit(&other, &c, 1, &obo.handle, 1, &oid));
@@ -1446,13 +1446,13 @@ TEST_F_TIMEOUT(guest, jobs_beyond_ring_in_order, T_LONG)
 	h[2] = t.handle;
 	h[3] = f.handle;
 	for (i = 0; i < JOBS; i++) {
-		c[0] = vgpu_mk_fill(a.device_addr + 4 * i, 4, 0x5a5a0000 + i);
+		c[0] = vgpu_cmd_fill(a.device_addr + 4 * i, 4, 0x5a5a0000 + i);
 		for (j = 1; j < CMDS - 3; j++)
-			c[j] = vgpu_mk_nop();
-		c[CMDS - 3] = vgpu_mk_copy(a.device_addr + 4 * i,
-					   b.device_addr + 4 * i, 4);
-		c[CMDS - 2] = vgpu_mk_timestamp(t.device_addr + 8 * i);
-		c[CMDS - 1] = vgpu_mk_fence(f.device_addr + 8 * i, i + 1);
+			c[j] = vgpu_cmd_nop();
+		c[CMDS - 3] = vgpu_cmd_copy(a.device_addr + 4 * i,
+					    b.device_addr + 4 * i, 4, 0);
+		c[CMDS - 2] = vgpu_cmd_timestamp(t.device_addr + 8 * i);
+		c[CMDS - 1] = vgpu_cmd_fence(f.device_addr + 8 * i, i + 1, false);
 		ASSERT_EQ(0, vgpu_job_submit(&g->dev, c, CMDS, h, 4, &id[i]))
 			TH_LOG("job %u", i);
 	}
@@ -1536,7 +1536,7 @@ TEST_F_TIMEOUT(guest, handle_of_other_file, T_SHORT)
 	ASSERT_EQ(0, vgpu_accel_open(&fresh, g->dev.path));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, vgpu_bo_new(&other, g->page, &obo[i]));
-	c = vgpu_mk_fill(obo[0].device_addr, 64, 0x42);
+	c = vgpu_cmd_fill(obo[0].device_addr, 64, 0x42);
 
 	/* A file with no BOs knows no handle. */
 	EXPECT_EQ(-ENOENT, vgpu_job_submit(&fresh, &c, 1, &obo[0].handle, 1,
@@ -1549,7 +1549,7 @@ TEST_F_TIMEOUT(guest, handle_of_other_file, T_SHORT)
 		if (obo[i].handle != g->probe.handle)
 			h = obo[i].handle;
 	ASSERT_NE(0U, h);
-	c = vgpu_mk_fill(obo[3].device_addr, 64, 0x42);
+	c = vgpu_cmd_fill(obo[3].device_addr, 64, 0x42);
 	refused1(_metadata, g, "another file's handle", ENOENT, c, &h, 1);
 	EXPECT_EQ(-ENOENT, vgpu_bo_info(&g->dev, h, &info));
 	/* Its own handle does not reach the other file's BO either. */
@@ -1613,12 +1613,12 @@ static int child_work(const char *path, __u64 seed, unsigned int jobs)
 			continue;
 		rnd_fill(in[s].map, sz);
 		memset(out[s].map, 0, sz);
-		c[0] = vgpu_mk_copy(in[s].device_addr, out[s].device_addr,
-				    half);
-		c[1] = vgpu_mk_crc32c(in[s].device_addr, sz,
-				      out[s].device_addr + half);
-		c[2] = vgpu_mk_gemm(in[s].device_addr + a_off,
-				    in[s].device_addr + b_off,
+		c[0] = vgpu_cmd_copy(in[s].device_addr, out[s].device_addr,
+				     half, 0);
+		c[1] = vgpu_cmd_crc(in[s].device_addr, sz,
+				    out[s].device_addr + half);
+		c[2] = vgpu_cmd_gemm(in[s].device_addr + a_off,
+				     in[s].device_addr + b_off,
 				    out[s].device_addr + c_off, M, N, K);
 		h[0] = in[s].handle;
 		h[1] = out[s].handle;
@@ -1695,15 +1695,15 @@ TEST_F_TIMEOUT(guest, fault_injected, T_LONG)
 	memcpy(cpu.map, cdata, sz);
 	h[0] = src.handle;
 	h[1] = keep.handle;
-	c[0] = vgpu_mk_copy(src.device_addr, keep.device_addr, sz);
+	c[0] = vgpu_cmd_copy(src.device_addr, keep.device_addr, sz, 0);
 	job_ok(_metadata, g, "COPY before the fault", c, 1, h, 2);
 
 	rec = dev_param(_metadata, g, DRM_VGPU_PARAM_RECOVERIES);
 	failed = dev_param(_metadata, g, DRM_VGPU_PARAM_JOBS_FAILED);
 	done = dev_param(_metadata, g, DRM_VGPU_PARAM_JOBS_DONE);
 	inject(_metadata, g, 1);
-	c[0] = vgpu_mk_fill(victim.device_addr, sz, 0xdeadbeef);
-	c[1] = vgpu_mk_fence(victim.device_addr, 1);
+	c[0] = vgpu_cmd_fill(victim.device_addr, sz, 0xdeadbeef);
+	c[1] = vgpu_cmd_fence(victim.device_addr, 1, false);
 	ASSERT_EQ(0, vgpu_job_submit(&g->dev, c, 2, &victim.handle, 1, &id));
 	EXPECT_EQ(0, vgpu_accel_pending_faults(&g->dev));
 	ASSERT_EQ(0, vgpu_job_wait(&g->dev, id, VGPU_WAIT_FOREVER, &res));
@@ -1739,7 +1739,7 @@ TEST_F_TIMEOUT(guest, fault_injected, T_LONG)
 TEST_F_TIMEOUT(guest, fault_injected_several, T_LONG)
 {
 	struct gctx *g = &self->g;
-	struct vgpu_cmd c = vgpu_mk_fence(g->probe.device_addr, 8);
+	struct vgpu_cmd c = vgpu_cmd_fence(g->probe.device_addr, 8, false);
 	struct vgpu_result res;
 	__u64 rec;
 	__u32 id[4];
@@ -1802,15 +1802,15 @@ TEST_F_TIMEOUT(guest, fault_queued_jobs_rerun, T_LONG)
 	n = long_job(c, &lsrc, &ldst);
 	ASSERT_EQ(0, vgpu_job_submit(&g->dev, c, n, h, 2, &lid));
 	inject(_metadata, g, 1);
-	c[0] = vgpu_mk_fill(victim.device_addr, g->page, 0xbad0bad0);
+	c[0] = vgpu_cmd_fill(victim.device_addr, g->page, 0xbad0bad0);
 	ASSERT_EQ(0, vgpu_job_submit(&g->dev, c, 1, &victim.handle, 1, &vid));
 	for (i = 0; i < BEHIND; i++) {
-		c[0] = vgpu_mk_copy(in[i].device_addr, out[i].device_addr,
-				    sz / 2);
-		c[1] = vgpu_mk_crc32c(in[i].device_addr, sz,
-				      out[i].device_addr + sz / 2);
-		c[2] = vgpu_mk_fill(out[i].device_addr + sz / 2 + 4, 64,
-				    0x600d0000 + i);
+		c[0] = vgpu_cmd_copy(in[i].device_addr, out[i].device_addr,
+				     sz / 2, 0);
+		c[1] = vgpu_cmd_crc(in[i].device_addr, sz,
+				    out[i].device_addr + sz / 2);
+		c[2] = vgpu_cmd_fill(out[i].device_addr + sz / 2 + 4, 64,
+				     0x600d0000 + i);
 		h[0] = in[i].handle;
 		h[1] = out[i].handle;
 		ASSERT_EQ(0, vgpu_job_submit(&g->dev, c, 3, h, 2, &id[i]));

@@ -402,8 +402,8 @@ static int submit_job(struct run *r, struct slot *s, enum workload wl)
 	case WL_COPY:
 		rnd_fill(r, s->shadow, r->size);
 		memcpy(s->in.map, s->shadow, r->size);
-		cmd = vgpu_mk_copy(s->in.device_addr, s->out.device_addr,
-				   r->size);
+		cmd = vgpu_cmd_copy(s->in.device_addr, s->out.device_addr,
+				    r->size, 0);
 		break;
 	case WL_FILL:
 		/* A pattern unlike the last one: stale data cannot pass. */
@@ -411,21 +411,21 @@ static int submit_job(struct run *r, struct slot *s, enum workload wl)
 			pattern = rnd(r) >> 32;
 		} while (pattern == s->pattern);
 		s->pattern = pattern;
-		cmd = vgpu_mk_fill(s->out.device_addr, r->size, pattern);
+		cmd = vgpu_cmd_fill(s->out.device_addr, r->size, pattern);
 		break;
 	case WL_CRC:
 		rnd_fill(r, s->shadow, r->size);
 		memcpy(s->in.map, s->shadow, r->size);
 		s->crc = vgpu_ref_crc32c(s->shadow, r->size);
 		*(__u32 *)s->out.map = ~s->crc;
-		cmd = vgpu_mk_crc32c(s->in.device_addr, r->size,
-				     s->out.device_addr);
+		cmd = vgpu_cmd_crc(s->in.device_addr, r->size,
+				   s->out.device_addr);
 		break;
 	default:
 		rnd_fill(r, s->shadow, mk + kn);
 		memcpy(s->in.map, s->shadow, mk + kn);
-		cmd = vgpu_mk_gemm(s->in.device_addr, s->in.device_addr + mk,
-				   s->out.device_addr, r->m, r->n, r->k);
+		cmd = vgpu_cmd_gemm(s->in.device_addr, s->in.device_addr + mk,
+				    s->out.device_addr, r->m, r->n, r->k);
 		break;
 	}
 	if (wl != WL_FILL)

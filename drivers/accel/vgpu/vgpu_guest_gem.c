@@ -189,7 +189,8 @@ static void vgpu_bo_describe(struct vgpu_bo *bo, u64 *size, u64 *addr,
  * @file: the caller
  *
  * Return: 0, -EINVAL for a zero size or non-zero flags, -ENOSPC when no
- * hole of the window is large enough, -ENOMEM.
+ * hole of the window is large enough, -ENOMEM, -ENODEV when the device is
+ * gone.
  */
 int vgpu_ioctl_bo_create(struct drm_device *drm, void *data,
 			 struct drm_file *file)
@@ -198,14 +199,18 @@ int vgpu_ioctl_bo_create(struct drm_device *drm, void *data,
 	struct drm_vgpu_bo_create *args = data;
 	struct vgpu_bo *bo;
 	u64 size;
-	int ret;
+	int idx, ret;
 
 	if (args->flags || !args->size)
 		return -EINVAL;
 	if (args->size > gdev->window_size - VGPU_GUEST_BO_BASE)
 		return -ENOSPC;
 	size = PAGE_ALIGN(args->size);
+	/* The window mapping goes away when the device does. */
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
 	bo = vgpu_bo_new(gdev, size);
+	drm_dev_exit(idx);
 	if (IS_ERR(bo))
 		return PTR_ERR(bo);
 	ret = drm_gem_handle_create(file, &bo->base, &args->handle);

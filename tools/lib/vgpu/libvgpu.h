@@ -24,6 +24,8 @@
 #include <linux/types.h>
 #include <drm/vgpu_accel.h>
 
+#include "../../include/vgpu_cmd_build.h"
+
 /* The guest driver's name, as /sys/class/accel/accelN/device/driver. */
 #define VGPU_ACCEL_DRIVER	"vgpu_guest"
 
@@ -108,133 +110,5 @@ const char *vgpu_error_name(__u32 device_error);
 __u32 vgpu_ref_crc32c(const void *buf, size_t len);
 void vgpu_ref_gemm_i8(const __s8 *a, const __s8 *b, __s32 *c, __u32 m,
 		      __u32 n, __u32 k);
-
-/* ---- Command builders ------------------------------------------------ */
-
-/*
- * Every builder returns a command whose unused operands and padding are
- * zero, and sets no flags (the driver refuses them all).
- */
-
-/**
- * vgpu_mk_nop() - a NOP command
- *
- * Return: the command.
- */
-static inline struct vgpu_cmd vgpu_mk_nop(void)
-{
-	struct vgpu_cmd cmd;
-
-	memset(&cmd, 0, sizeof(cmd));
-	return cmd;
-}
-
-/**
- * vgpu_mk_copy() - a COPY of @len bytes within the window
- * @src: device address of the source
- * @dst: device address of the destination; must not overlap the source
- * @len: bytes, not 0
- *
- * Return: the command.
- */
-static inline struct vgpu_cmd vgpu_mk_copy(__u64 src, __u64 dst, __u64 len)
-{
-	struct vgpu_cmd cmd = vgpu_mk_nop();
-
-	cmd.opcode = VGPU_OP_COPY;
-	cmd.u.copy = (__typeof__(cmd.u.copy)){ .src = src, .dst = dst,
-					       .len = len };
-	return cmd;
-}
-
-/**
- * vgpu_mk_fill() - a FILL with a 32-bit pattern
- * @dst: device address, a multiple of 4
- * @len: bytes, a non-zero multiple of 4
- * @value: the pattern, stored little endian
- *
- * Return: the command.
- */
-static inline struct vgpu_cmd vgpu_mk_fill(__u64 dst, __u64 len, __u32 value)
-{
-	struct vgpu_cmd cmd = vgpu_mk_nop();
-
-	cmd.opcode = VGPU_OP_FILL;
-	cmd.u.fill = (__typeof__(cmd.u.fill)){ .dst = dst, .len = len,
-					       .value = value };
-	return cmd;
-}
-
-/**
- * vgpu_mk_gemm() - a GEMM_I8: C[m][n] (int32) = A[m][k] x B[k][n] (int8)
- * @a: device address of A, row-major
- * @b: device address of B, row-major
- * @c: device address of C, row-major, a multiple of 4; must not overlap A
- *	or B
- * @m: rows of A and C
- * @n: columns of B and C
- * @k: columns of A and rows of B
- *
- * Return: the command.
- */
-static inline struct vgpu_cmd vgpu_mk_gemm(__u64 a, __u64 b, __u64 c, __u32 m,
-					   __u32 n, __u32 k)
-{
-	struct vgpu_cmd cmd = vgpu_mk_nop();
-
-	cmd.opcode = VGPU_OP_GEMM_I8;
-	cmd.u.gemm = (__typeof__(cmd.u.gemm)){ .a = a, .b = b, .c = c,
-					       .m = m, .n = n, .k = k };
-	return cmd;
-}
-
-/**
- * vgpu_mk_crc32c() - a CRC32C of @len bytes, stored as 32 bits at @dst
- * @src: device address of the data
- * @len: bytes, not 0
- * @dst: device address of the result, a multiple of 4
- *
- * Return: the command.
- */
-static inline struct vgpu_cmd vgpu_mk_crc32c(__u64 src, __u64 len, __u64 dst)
-{
-	struct vgpu_cmd cmd = vgpu_mk_nop();
-
-	cmd.opcode = VGPU_OP_CRC32C;
-	cmd.u.crc = (__typeof__(cmd.u.crc)){ .src = src, .len = len,
-					     .dst = dst };
-	return cmd;
-}
-
-/**
- * vgpu_mk_fence() - a FENCE: store @value once earlier commands are done
- * @dst: device address of the 64-bit value, a multiple of 8
- * @value: what to store
- *
- * Return: the command.
- */
-static inline struct vgpu_cmd vgpu_mk_fence(__u64 dst, __u64 value)
-{
-	struct vgpu_cmd cmd = vgpu_mk_nop();
-
-	cmd.opcode = VGPU_OP_FENCE;
-	cmd.u.fence = (__typeof__(cmd.u.fence)){ .dst = dst, .value = value };
-	return cmd;
-}
-
-/**
- * vgpu_mk_timestamp() - a TIMESTAMP: store the device clock (ns, 64-bit)
- * @dst: device address of the value, a multiple of 8
- *
- * Return: the command.
- */
-static inline struct vgpu_cmd vgpu_mk_timestamp(__u64 dst)
-{
-	struct vgpu_cmd cmd = vgpu_mk_nop();
-
-	cmd.opcode = VGPU_OP_TIMESTAMP;
-	cmd.u.ts = (__typeof__(cmd.u.ts)){ .dst = dst };
-	return cmd;
-}
 
 #endif /* VGPU_TOOLS_LIBVGPU_H */
