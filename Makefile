@@ -7,7 +7,7 @@
 #   make check           everything CI runs; ends with "N passed, M failed"
 #   make unit            userspace unit tests (ASan + UBSan)
 #   make fuzz            run the command fuzzer (FUZZ_SECONDS, default 60)
-#   make demo            load the module in a VM and show the sysfs tree
+#   make demo            two VMs compute on two vGPUs (nested QEMU), with a report
 
 VGPU_KREL ?= $(shell scripts/kernel-release.sh 2>/dev/null)
 KDIR ?= /lib/modules/$(VGPU_KREL)/build

@@ -15,8 +15,11 @@
 #   8. the same on the debug kernel (KASAN, lockdep, UBSAN, kmemleak, fault
 #      injection), built once per machine by build-debug-kernel.sh, plus
 #      the KUnit suites and a kmemleak scan after the module is unloaded
+#   9. end to end: two nested guest VMs with a vGPU each run the guest
+#      driver, vgpu-run and the guest selftests together (scripts/e2e.sh)
 #
-# VGPU_CHECK_DEBUG=0 skips step 8 (for a quick local run; CI runs it).
+# VGPU_CHECK_DEBUG=0 skips step 8 and VGPU_CHECK_E2E=0 step 9 (for a quick
+# local run; CI runs them).
 #
 # Every step prints "ok" or "FAIL" lines; the last line is
 # "N passed, M failed". The exit status is 0 only if nothing failed.
@@ -185,6 +188,41 @@ if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
 		fi
 	else
 		result fail "debug kernel build" "$out/debug-kernel.log"
+	fi
+fi
+
+# The end-to-end stage: two nested guest VMs with a vGPU each, running the
+# guest driver, vgpu-run and the guest selftests at the same time
+# (scripts/e2e.sh --mode check, about 5 minutes). One result per "ok/FAIL
+# e2e:" line, the guest selftests' TAP totals, and one for finishing.
+# VGPU_CHECK_E2E=0 skips it.
+if [ "${VGPU_CHECK_E2E:-1}" != 0 ]; then
+	echo "== end-to-end (nested guests)"
+	scripts/e2e.sh --mode check > "$out/e2e.out" 2>&1
+	e2e_rc=$?
+	grep -E '^(not ok|# .*(Expected|FAIL))' "$out/e2e.out" || true
+	add_tap_totals "$out/e2e.out"
+	# Each "FAIL e2e: NAME" line is followed by its "     | detail" lines.
+	e2e_n=0
+	while IFS= read -r line; do
+		case $line in
+		"ok   e2e: "*)
+			result ok "${line#ok   }"
+			;;
+		"FAIL e2e: "*)
+			e2e_n=$((e2e_n + 1))
+			awk -v n="$e2e_n" '/^FAIL e2e: / { cur = ++k; next }
+				/^ok   e2e: / { cur = 0 }
+				cur == n && /^     \| / { print substr($0, 8) }' \
+				"$out/e2e.out" > "$out/e2e-fail-$e2e_n.txt"
+			result fail "${line#FAIL }" "$out/e2e-fail-$e2e_n.txt"
+			;;
+		esac
+	done < "$out/e2e.out"
+	if grep -q '^e2e: .* finished with status' "$out/e2e.out"; then
+		result ok "e2e ran to the end"
+	else
+		result fail "e2e ran to the end (status $e2e_rc)" "$out/e2e.out"
 	fi
 fi
 
