@@ -4,8 +4,8 @@
  * every result against the CPU.
  *
  * Usage: vgpu-run [-d DEV] [-w copy|fill|gemm|crc|mix] [-s SIZE]
- *                 [-g M[xNxK]] [-t SECONDS | -n JOBS] [-j DEPTH] [-S SEED]
- *                 [-q]
+ *                 [-g M[xNxK]] [-t SECONDS | -n JOBS] [-j DEPTH] [-r REPEAT]
+ *                 [-S SEED] [-q]
  *
  * It keeps DEPTH jobs queued (default 4): while the device runs some, the
  * CPU checks the one that finished and prepares the next. Each job is one
@@ -16,6 +16,12 @@
  *   crc   CRC32C of SIZE bytes of random data
  *   gemm  GEMM_I8 of random int8 matrices, M x N x K (default 64x64x64)
  *   mix   the four in turn
+ *
+ * With -r REPEAT a job holds its command REPEAT times (up to the driver's
+ * per-job limit). Every command is idempotent (outputs never overlap
+ * inputs), so the result is checked once, but the device does REPEAT times
+ * the work: this keeps the vGPU busy when preparing and checking data on
+ * the CPU is the bottleneck (as in a nested, emulated guest).
  *
  * It prints progress once a second (not with -q), then for mix one line per
  * workload
@@ -116,6 +122,7 @@ struct slot {
  * @max_jobs: -n, 0 for no limit
  * @max_ns: -t in ns, 0 for no limit
  * @depth: jobs kept in flight
+ * @repeat: copies of the command in each job
  * @quiet: -q
  * @rng: state of the random numbers
  * @slots: @depth of them; job number j uses slot j % @depth
@@ -138,6 +145,7 @@ struct run {
 	__u32 m, n, k;
 	__u64 max_jobs;
 	__u64 max_ns;
+	__u32 repeat;
 	unsigned int depth;
 	bool quiet;
 	__u64 rng;
@@ -200,7 +208,7 @@ static void print_usage(FILE *f)
 	fprintf(f,
 		"usage: vgpu-run [-d DEV] [-w copy|fill|gemm|crc|mix] [-s SIZE]\n"
 		"                [-g M[xNxK]] [-t SECONDS | -n JOBS] [-j DEPTH]\n"
-		"                [-S SEED] [-q]\n"
+		"                [-r REPEAT] [-S SEED] [-q]\n"
 		"  -d DEV      device node (default: the first vgpu_guest one)\n"
 		"  -w WORKLOAD what each job does (default copy)\n"
 		"  -s SIZE     bytes per copy/fill/crc job, a multiple of 4;\n"
@@ -210,6 +218,8 @@ static void print_usage(FILE *f)
 		"  -t SECONDS  stop submitting after this long (default 10)\n"
 		"  -n JOBS     stop after this many jobs\n"
 		"  -j DEPTH    jobs kept in flight (default 4)\n"
+		"  -r REPEAT   the command REPEAT times per job, checked once\n"
+		"              (1-126, default 1)\n"
 		"  -S SEED     seed of the random data (default 0x5eed)\n"
 		"  -q          print only the WORKLOAD and RESULT lines\n");
 }
@@ -393,8 +403,8 @@ static bool may_submit(const struct run *r)
 static int submit_job(struct run *r, struct slot *s, enum workload wl)
 {
 	__u64 mk = (__u64)r->m * r->k, kn = (__u64)r->k * r->n;
-	__u32 handles[2], nbos = 0, pattern;
-	struct vgpu_cmd cmd;
+	__u32 handles[2], nbos = 0, pattern, i;
+	struct vgpu_cmd cmd, cmds[DRM_VGPU_MAX_CMDS];
 	int ret;
 
 	s->wl = wl;
@@ -434,7 +444,10 @@ static int submit_job(struct run *r, struct slot *s, enum workload wl)
 	s->submit_ns = now_ns();
 	if (!r->submitted)
 		r->start_ns = s->submit_ns;
-	ret = vgpu_job_submit(&r->dev, &cmd, 1, handles, nbos, &s->job_id);
+	for (i = 0; i < r->repeat; i++)
+		cmds[i] = cmd;
+	ret = vgpu_job_submit(&r->dev, cmds, r->repeat, handles, nbos,
+			      &s->job_id);
 	if (ret) {
 		fprintf(stderr, "vgpu-run: submitting %s job %llu: %s\n",
 			wl_names[wl], (unsigned long long)r->submitted,
@@ -517,8 +530,8 @@ static bool verify_job(struct run *r, struct slot *s, __u64 job)
 static __u64 job_work(const struct run *r, enum workload wl)
 {
 	if (wl == WL_GEMM)
-		return (__u64)r->m * r->n * r->k;
-	return r->size;
+		return (__u64)r->m * r->n * r->k * r->repeat;
+	return r->size * r->repeat;
 }
 
 static const char *wl_unit(enum workload wl)
@@ -697,6 +710,8 @@ static void print_header(struct run *r, const char *path)
 		       (unsigned long long)r->size);
 	if (uses(r, WL_GEMM))
 		printf(", GEMM %ux%ux%u", r->m, r->n, r->k);
+	if (r->repeat > 1)
+		printf(", each command %u times per job", r->repeat);
 	printf(", seed %#llx\n", (unsigned long long)r->rng);
 	fflush(stdout);
 }
@@ -714,9 +729,10 @@ static int parse_args(struct run *r, int argc, char **argv,
 	r->n = DEFAULT_DIM;
 	r->k = DEFAULT_DIM;
 	r->depth = DEFAULT_DEPTH;
+	r->repeat = 1;
 	r->rng = DEFAULT_SEED;
 	*path = NULL;
-	while ((opt = getopt(argc, argv, "d:w:s:g:t:n:j:S:qh")) != -1) {
+	while ((opt = getopt(argc, argv, "d:w:s:g:t:n:j:r:S:qh")) != -1) {
 		switch (opt) {
 		case 'd':
 			*path = optarg;
@@ -752,6 +768,11 @@ static int parse_args(struct run *r, int argc, char **argv,
 		case 'j':
 			r->depth = strtoul(optarg, &end, 0);
 			if (*end || !r->depth || r->depth > MAX_DEPTH)
+				return -EINVAL;
+			break;
+		case 'r':
+			r->repeat = strtoul(optarg, &end, 0);
+			if (*end || !r->repeat || r->repeat > DRM_VGPU_MAX_CMDS)
 				return -EINVAL;
 			break;
 		case 'S':
