@@ -17,6 +17,7 @@
  * vgpu_guest one); VGPU_TEST_SEED seeds the random data (default fixed).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <time.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -1846,6 +1847,83 @@ TEST_F_TIMEOUT(guest, fault_queued_jobs_rerun, T_LONG)
 		bo_del(_metadata, g, &in[i]);
 		bo_del(_metadata, g, &out[i]);
 	}
+}
+
+/* Writes @pci to the vgpu_guest driver's bind or unbind file. */
+static int driver_attr(const char *attr, const char *pci)
+{
+	char path[128];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/%s",
+		 VGPU_ACCEL_DRIVER, attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, pci, strlen(pci));
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/*
+ * Unbinding the driver while jobs run and the file is open: the jobs are
+ * cancelled, the open file gets ENODEV from every ioctl, nothing is left
+ * behind when it is closed, and binding again brings a working device.
+ * Defined last, so it runs after every other case.
+ */
+TEST_F_TIMEOUT(guest, unbind_with_jobs_in_flight, T_LONG)
+{
+	struct vgpu_cmd c[DRM_VGPU_MAX_CMDS];
+	struct gctx *g = &self->g;
+	struct vgpu_bo src, dst, bo;
+	struct vgpu_result res;
+	__u32 id[4], h[2];
+	char pci[64];
+	unsigned int i, n;
+	int ret = -ENODEV;
+
+	if (!room_for(g, LONG_BYTES + g->page))
+		SKIP(return, "window too small");
+	snprintf(pci, sizeof(pci), "%s", g->dev.pci_name);
+	bo_new(_metadata, g, LONG_BYTES, &src);
+	bo_new(_metadata, g, g->page, &dst);
+	rnd_fill(src.map, LONG_BYTES);
+	h[0] = src.handle;
+	h[1] = dst.handle;
+	n = long_job(c, &src, &dst);
+	for (i = 0; i < ARRAY_SIZE(id); i++)
+		ASSERT_EQ(0, vgpu_job_submit(&g->dev, c, n, h, 2, &id[i]));
+
+	ret = driver_attr("unbind", pci);
+	if (ret == -EACCES || ret == -EPERM || ret == -ENOENT)
+		SKIP(return, "cannot unbind %s: %s", pci, strerror(-ret));
+	ASSERT_EQ(0, ret) TH_LOG("unbind %s: %s", pci, strerror(-ret));
+	for (i = 0; i < ARRAY_SIZE(id); i++)
+		EXPECT_EQ(-ENODEV, vgpu_job_wait(&g->dev, id[i], 0, &res));
+	EXPECT_EQ(-ENODEV, vgpu_bo_create(&g->dev, g->page, &bo));
+	/* The mappings are gone from the process; only unmap them. */
+	vgpu_bo_free(&g->dev, &src);
+	vgpu_bo_free(&g->dev, &dst);
+	vgpu_bo_free(&g->dev, &g->probe);
+	vgpu_accel_close(&g->dev);
+
+	ASSERT_EQ(0, driver_attr("bind", pci));
+	for (i = 0; i < 100; i++) {
+		ret = vgpu_accel_open(&g->dev, NULL);
+		if (!ret)
+			break;
+		usleep(100000);
+	}
+	ASSERT_EQ(0, ret) TH_LOG("no device after binding %s again", pci);
+	EXPECT_STREQ(pci, g->dev.pci_name);
+	bo_new(_metadata, g, g->page, &bo);
+	EXPECT_EQ(g->page, not_byte_at(bo.map, 0, g->page));
+	c[0] = vgpu_cmd_fill(bo.device_addr, g->page, 0x5a5a5a5a);
+	ASSERT_EQ(0, vgpu_job_run(&g->dev, c, 1, &bo.handle, 1, &res));
+	EXPECT_EQ(0, res.status);
+	EXPECT_EQ(g->page, not_byte_at(bo.map, 0x5a, g->page));
+	bo_del(_metadata, g, &bo);
 }
 
 TEST_HARNESS_MAIN
