@@ -1634,6 +1634,8 @@ TEST_F(dev, reset_engine_keeps_window)
 	/* And the vGPU works again, on top of the old contents. */
 	tv_drain(t);
 	ASSERT_EQ(0, tv_ring(t));
+	/* FENCE kept its value: wait for a new one, not a stale match. */
+	t->seq = fence;
 	ASSERT_EQ(0, tv_run1(t, vgpu_cmd_fill(DATA_OFF, 64, 0x01010101)));
 	EXPECT_EQ(0x01010101, *(__u32 *)(win(t) + DATA_OFF + 60));
 	EXPECT_EQ(0xdeadbeef, *(__u32 *)(win(t) + DATA_OFF + 64));
@@ -1878,6 +1880,13 @@ TEST_F_TIMEOUT(dev, isolation_fault_beside_long_job, 90)
 				     VGPU_CMD_SRC_SYS);
 		ASSERT_EQ(0, vgpu_ring_put(o->d, c, 3));
 		fence = start_job(_metadata, b);
+		/* Ring the neighbours only once the job has begun. */
+		ts = (__u64 *)(win(b) + JOB_TS);
+		for (at = 0; at < WAIT_MS; at++) {
+			if (__atomic_load_n(ts, __ATOMIC_ACQUIRE))
+				break;
+			usleep(1000);
+		}
 		ASSERT_EQ(0, vgpu_ring_doorbell(a->d));
 		ASSERT_EQ(0, vgpu_ring_doorbell(o->d));
 		ASSERT_LE(1, vgpu_wait_irq(a->d, VGPU_MSIX_ERROR, WAIT_MS));
