@@ -7,7 +7,8 @@
 #   2. build vgpu.ko against Debian's 6.12 headers with W=1: no warnings
 #   3. build it against Debian's 6.1 headers with W=1: no warnings
 #   4. sparse (C=2): no warnings
-#   5. checkpatch.pl --strict on every C source and header of the project
+#   5. checkpatch.pl --strict on every C source and header of the project,
+#      and the device's PCI vendor ID absent from the PCI ID database
 #   6. userspace unit tests (ASan + UBSan), one result per test case, and
 #      the fuzz regression corpus replayed (one result per input)
 #   7. kselftests in a VM on Debian's 6.12 kernel, one result per test case,
@@ -111,6 +112,13 @@ if { "$src/scripts/checkpatch.pl" "${cp_opts[@]}" -f $cp_files
 	result ok "checkpatch --strict ($(echo "$cp_files" | wc -l) files)"
 else
 	result fail "checkpatch --strict" "$out/checkpatch.log"
+fi
+
+echo "== PCI IDs"
+if scripts/vgpu-ids.sh --check > "$out/pci-ids.log" 2>&1; then
+	result ok "PCI IDs: $(sed 's/^vgpu-ids: //' "$out/pci-ids.log")"
+else
+	result fail "PCI IDs held by no other company" "$out/pci-ids.log"
 fi
 
 echo "== unit tests"

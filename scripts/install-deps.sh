@@ -32,6 +32,7 @@ APT_LOG=$CACHE_DIR/install-deps-apt.log
 #  - linux-headers-amd64 pulls Debian's default (6.1) headers for the compat build
 #  - libclang-rt-dev carries libFuzzer; clang only recommends it
 #  - file is used by vm-run.sh to read the release out of a kernel image
+#  - pciutils and pci.ids: lspci and the PCI ID database the ID checks read
 BASE_PACKAGES=(
     linux-headers-amd64
     "$SOURCE_PKG"
@@ -54,6 +55,8 @@ BASE_PACKAGES=(
     clang
     libclang-rt-dev
     file
+    pciutils
+    pci.ids
 )
 
 REFRESH=0

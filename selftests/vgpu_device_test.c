@@ -683,6 +683,60 @@ TEST_F(dev, config_identity)
 	}
 }
 
+/*
+ * What lspci makes of the vGPU: its config space as "lspci -xxxx" prints it,
+ * read back with "lspci -F" against the installed PCI ID database. The vendor
+ * must be one no company holds, so lspci names none: "Device [vvvv:dddd]".
+ */
+TEST_F(dev, config_lspci_names_no_vendor)
+{
+	char dump[] = "/tmp/vgpu-cfg-XXXXXX", cmd[256], line[512];
+	char want[64], want_sub[64];
+	bool seen = false, seen_sub = false;
+	__u32 off, v, n = 0;
+	FILE *f;
+	int fd;
+
+	if (system("command -v lspci >/dev/null 2>&1"))
+		SKIP(return, "lspci is not installed");
+	fd = mkstemp(dump);
+	ASSERT_LE(0, fd);
+	f = fdopen(fd, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "00:00.0 vgpu\n");
+	for (off = 0; off < PCI_CFG_SPACE_EXP_SIZE; off += 4) {
+		ASSERT_EQ(0, vgpu_cfg_read(self->v[0].d, off, 4, &v));
+		if (!(off % 16))
+			fprintf(f, "%03x:", off);
+		fprintf(f, " %02x %02x %02x %02x", v & 0xff, (v >> 8) & 0xff,
+			(v >> 16) & 0xff, v >> 24);
+		if (off % 16 == 12)
+			fputc('\n', f);
+	}
+	ASSERT_EQ(0, fclose(f));
+
+	snprintf(want, sizeof(want), ": Device [%04x:%04x]",
+		 VGPU_PCI_VENDOR_ID, VGPU_PCI_DEVICE_ID);
+	snprintf(want_sub, sizeof(want_sub), "Subsystem: Device [%04x:%04x]",
+		 VGPU_PCI_VENDOR_ID, VGPU_PCI_SUBSYS_BASE + SHARED);
+	snprintf(cmd, sizeof(cmd), "lspci -F %s -nn -vvv 2>&1", dump);
+	f = popen(cmd, "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (n++ < 2)
+			TH_LOG("lspci: %s", strtok(line, "\n") ?: "");
+		if (strstr(line, "Processing accelerators [1200]") &&
+		    strstr(line, want))
+			seen = true;
+		if (strstr(line, want_sub))
+			seen_sub = true;
+	}
+	EXPECT_EQ(0, pclose(f));
+	unlink(dump);
+	EXPECT_TRUE(seen);
+	EXPECT_TRUE(seen_sub);
+}
+
 /* Write all ones to a BAR, read the sizing value, restore it. */
 static __u32 bar_probe(struct tvgpu *t, unsigned int bar)
 {

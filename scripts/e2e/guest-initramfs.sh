@@ -208,9 +208,9 @@ e2e_vgpu_pci() {
 	local d v
 	for d in /sys/bus/pci/devices/*; do
 		read -r v <"$d/vendor"
-		[ "$v" = 0xf1d0 ] || continue
+		[ "$v" = @VGPU_VENDOR_ID@ ] || continue
 		read -r v <"$d/device"
-		if [ "$v" = 0x0001 ]; then
+		if [ "$v" = @VGPU_DEVICE_ID@ ]; then
 			E2E_PCI=$d
 			return 0
 		fi
@@ -240,7 +240,7 @@ e2e_pci_cap() {
 e2e_check_pci() {
 	local c s
 	if ! e2e_vgpu_pci; then
-		e2e_check fail vgpu-pci "no f1d0:0001 device"
+		e2e_check fail vgpu-pci "no @VGPU_VENDOR_ID@:@VGPU_DEVICE_ID@ device"
 		return 1
 	fi
 	read -r c <"$E2E_PCI/class"
@@ -329,6 +329,9 @@ e2e_dmesg() {
 	echo "E2E-END dmesg rc=0"
 }
 EOF
+# The vGPU function's PCI IDs come from the uapi header.
+LIB_SCRIPT=${LIB_SCRIPT//@VGPU_VENDOR_ID@/$("$TOP/scripts/vgpu-ids.sh" VENDOR_ID)}
+LIB_SCRIPT=${LIB_SCRIPT//@VGPU_DEVICE_ID@/$("$TOP/scripts/vgpu-ids.sh" DEVICE_ID)}
 
 # ---- options ----------------------------------------------------------------
 RELEASE="" VERBOSE=0 PAYLOAD=1 VMLINUX=0

@@ -59,6 +59,8 @@ set -euo pipefail
 PROG=$(basename "$0")
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 TOP=$(cd "$SCRIPT_DIR/../.." && pwd -P)
+# The vGPU function's PCI IDs (vendor:device), from the uapi header.
+VGPU_PCI_ID=$("$TOP/scripts/vgpu-ids.sh" VENDOR_ID DEVICE_ID | sed 's/^0x//' | paste -sd:)
 PARENT=/sys/class/vgpu/vgpu0
 MDEVS=/sys/bus/mdev/devices
 SAMPLE_S=2
@@ -547,9 +549,9 @@ checks_guests() { # boot, the vGPU on the bus, the driver on MSI-X
             check fail "guest $g boots" "$(tail -n 3 "$OUT/guest-$g.run")"
         fi
         if [[ $(guest_check "$g" vgpu-pci)$(guest_check "$g" msix-capability) == okok ]]; then
-            check ok "guest $g sees its vGPU (f1d0:0001, MSI-X capability)"
+            check ok "guest $g sees its vGPU ($VGPU_PCI_ID, MSI-X capability)"
         else
-            check fail "guest $g sees its vGPU (f1d0:0001, MSI-X capability)" \
+            check fail "guest $g sees its vGPU ($VGPU_PCI_ID, MSI-X capability)" \
                 "$(grep -m1 -E 'E2E-CHECK fail (vgpu-pci|msix-cap)' "$OUT/guest-$g.log")"
         fi
         if [[ $(guest_check "$g" msix-enabled) == ok ]]; then

@@ -4,7 +4,7 @@
  *
  * DOC: guest driver overview
  *
- * A VM sees its vGPU as a PCI function (vendor 0xf1d0, device 0x0001) with a
+ * A VM sees its vGPU as a PCI function (VGPU_PCI_VENDOR_ID, VGPU_PCI_DEVICE_ID) with a
  * register BAR, a memory window BAR and two MSI-X vectors. This driver makes
  * it a DRM compute accelerator, /dev/accel/accelN:
  *

@@ -14,12 +14,19 @@
 /* ---- PCI identity ---------------------------------------------------- */
 
 /*
- * Vendor 0xf1d0 lies outside the IDs the PCI-SIG has assigned so far; it is
- * the project's development ID. Device 0x0001 is a vGPU of any profile; the
- * subsystem device ID is 0x1000 + the profile's index on its parent.
+ * The project has no PCI-SIG vendor ID of its own. Vendor 0x5e5e is one that
+ * no company holds in the PCI ID database (pciutils' pci.ids, checked by
+ * scripts/check-pci-ids.sh in make check) and that QEMU's own devices do not
+ * use; the PCI-SIG may still assign it one day, so a product built on this
+ * driver replaces these numbers with its vendor's, here and nowhere else.
+ * Device 0x0001 is a vGPU function of any profile (an mdev vGPU or an SR-IOV
+ * virtual function); 0x0002 is the physical function of the SR-IOV device
+ * model. The subsystem vendor is the same; the subsystem device ID of a vGPU
+ * is 0x1000 + its profile's index on its parent.
  */
-#define VGPU_PCI_VENDOR_ID		0xf1d0
+#define VGPU_PCI_VENDOR_ID		0x5e5e
 #define VGPU_PCI_DEVICE_ID		0x0001
+#define VGPU_PCI_PF_DEVICE_ID		0x0002
 #define VGPU_PCI_SUBSYS_BASE		0x1000
 #define VGPU_PCI_REVISION		0x01
 #define VGPU_PCI_CLASS			0x120000 /* processing accelerator */
