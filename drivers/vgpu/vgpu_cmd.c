@@ -9,6 +9,15 @@
  * scheduler can switch vGPUs between units: 64 KiB of COPY, FILL or CRC32C,
  * or one 16 x 16 tile of GEMM over up to 256 steps of k (65536
  * multiply-accumulates). NOP, FENCE and TIMESTAMP are one unit.
+ *
+ * A unit either completes or leaves no trace in the command's progress: when
+ * a DMA cannot reach guest memory in time (the memory accessor answers
+ * -EAGAIN), the step returns VGPU_STEP_STALL and running the same step again
+ * later redoes the whole unit. That is exact because a unit reads all its
+ * sources before it writes, and the window ranges of a COPY never overlap.
+ * Guest-memory ranges the device cannot check: a COPY between overlapping
+ * guest ranges gets undefined contents there, as on any DMA engine, and
+ * only in that guest's own memory.
  */
 #include "vgpu_cmd.h"
 
@@ -30,6 +39,15 @@ static u64 vgpu_min(u64 a, u64 b)
 	return a < b ? a : b;
 }
 
+/*
+ * A memory access that failed: -EAGAIN means the memory could not be reached
+ * in time and the unit is to be run again later; anything else is a fault.
+ */
+static int vgpu_step_mem_error(int err)
+{
+	return err == -EAGAIN ? VGPU_STEP_STALL : -VGPU_ERR_DMA;
+}
+
 static int vgpu_step_copy(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 			  void *ctx, u64 *bad, u64 *bytes)
 {
@@ -37,13 +55,17 @@ static int vgpu_step_copy(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 	u64 n = vgpu_min(c->u.copy.len - ex->done, VGPU_UNIT_BYTES);
 	u64 src = c->u.copy.src + ex->done, dst = c->u.copy.dst + ex->done;
 
-	if (ops->read(ctx, c->flags & VGPU_CMD_SRC_SYS, src, ex->buf, n)) {
+	int ret;
+
+	ret = ops->read(ctx, c->flags & VGPU_CMD_SRC_SYS, src, ex->buf, n);
+	if (ret) {
 		*bad = src;
-		return -VGPU_ERR_DMA;
+		return vgpu_step_mem_error(ret);
 	}
-	if (ops->write(ctx, c->flags & VGPU_CMD_DST_SYS, dst, ex->buf, n)) {
+	ret = ops->write(ctx, c->flags & VGPU_CMD_DST_SYS, dst, ex->buf, n);
+	if (ret) {
 		*bad = dst;
-		return -VGPU_ERR_DMA;
+		return vgpu_step_mem_error(ret);
 	}
 	ex->done += n;
 	*bytes = n;
@@ -137,10 +159,12 @@ static int vgpu_step_gemm(struct vgpu_exec *ex,
  * @ex: state set up by vgpu_exec_start()
  * @ops: memory accessors
  * @ctx: passed to @ops
- * @bad_addr: set to the faulting address on VGPU_ERR_DMA
+ * @bad_addr: set to the faulting address on VGPU_ERR_DMA, and to the address
+ *	      that could not be reached on VGPU_STEP_STALL
  * @bytes: set to the bytes this unit moved (for accounting)
  *
- * Return: VGPU_STEP_DONE, VGPU_STEP_MORE, or a negative VGPU_ERR_* code.
+ * Return: VGPU_STEP_DONE, VGPU_STEP_MORE, VGPU_STEP_STALL (nothing done, run
+ * the step again later), or a negative VGPU_ERR_* code.
  */
 int vgpu_exec_step(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 		   void *ctx, u64 *bad_addr, u64 *bytes)

@@ -24,7 +24,8 @@
 /**
  * struct vgpu_mem_ops - how the executor reaches memory
  * @read: copy @len bytes at @addr into @buf; @sys selects a DMA address
- *	  over a window offset. Return: 0 or -EFAULT.
+ *	  over a window offset. Return: 0, -EFAULT, or -EAGAIN if the memory
+ *	  could not be reached in time (the unit is retried later).
  * @write: copy @len bytes from @buf to @addr, likewise.
  * @now_ns: the device clock
  *
@@ -59,6 +60,7 @@ struct vgpu_exec {
 /* vgpu_exec_step() results besides a negative VGPU_ERR_* code. */
 #define VGPU_STEP_DONE	0	/* the command is complete */
 #define VGPU_STEP_MORE	1	/* more work units remain */
+#define VGPU_STEP_STALL	2	/* memory not reachable now: nothing done */
 
 /**
  * struct vgpu_range - a window range a command touches

@@ -8,10 +8,12 @@
 
 #include <linux/device.h>
 #include <linux/eventfd.h>
+#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/vfio.h>
+#include <linux/workqueue.h>
 
 #include "vgpu_alloc.h"
 #include "vgpu_cmd.h"
@@ -28,6 +30,14 @@
 #define VGPU_PREEMPT_TIMEOUT_MAX_US	10000000
 
 struct vgpu;
+
+/*
+ * DMA into guest memory (vgpu_dma.c): the longest one copy may hold an
+ * engine, and the retry back-off of a vGPU whose copy gave up.
+ */
+#define VGPU_DMA_DEADLINE_NS		(10 * NSEC_PER_MSEC)
+#define VGPU_DMA_RETRY_MIN_NS		(1 * NSEC_PER_MSEC)
+#define VGPU_DMA_RETRY_MAX_NS		(128 * NSEC_PER_MSEC)
 
 /* Emulated PCI config space: a PCIe function's 4 KiB. */
 #define VGPU_CFG_SIZE		4096
@@ -216,12 +226,44 @@ struct vgpu_regs {
  * @bytes: bytes moved by work units
  * @errors: faults that halted the ring
  * @resets: function resets and watchdog resets
+ * @dma_stalls: DMA copies that gave up their engine (vgpu_dma.c)
  */
 struct vgpu_stats {
 	u64 commands;
 	u64 bytes;
 	u64 errors;
 	u64 resets;
+	u64 dma_stalls;
+};
+
+/**
+ * struct vgpu_dma_guard - bounds the guest-memory copy of one engine
+ * @lock: protects @task and @aborted; taken from the timer's hard interrupt
+ * @task: the engine thread copying for the vGPU, NULL if none is
+ * @aborted: @task was sent SIGKILL to end the copy
+ * @timer: fires at the copy's deadline
+ */
+struct vgpu_dma_guard {
+	spinlock_t lock; /* see above */
+	struct task_struct *task;
+	bool aborted;
+	struct hrtimer timer;
+};
+
+/**
+ * struct vgpu_stall - a command whose DMA gave up, set aside (vgpu_dma.c)
+ * @since_ns: when its DMA first stalled; 0 if it has not
+ * @backoff_ns: delay before the latest retry
+ * @waiting: set aside until @retry runs; the ring is not runnable
+ * @retry: makes the vGPU runnable again and kicks it
+ *
+ * @since_ns, @backoff_ns and @waiting are protected by &vgpu.lock.
+ */
+struct vgpu_stall {
+	u64 since_ns;
+	u64 backoff_ns;
+	bool waiting;
+	struct delayed_work retry;
 };
 
 /**
@@ -243,7 +285,7 @@ struct vgpu_stats {
  * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
  * @kick_picks: @prt's picks then, under @prt's lock
  * @lock: protects @cfg, @bar, @regs, @exec_active, @exec_gen, @irq_pending,
- *	  @cmd_run_ns and @stats
+ *	  @cmd_run_ns, @stats and @stall
  * @unit_lock: held by the engine while it runs a work unit of @exec (which
  *	       only that engine touches); taking it waits out the unit
  * @cfg: emulated config space
@@ -256,6 +298,8 @@ struct vgpu_stats {
  * @epoch_ns: device clock origin
  * @cmd_run_ns: run time of the command in progress (job timeout)
  * @stats: counters since creation
+ * @stall: DMA stall state of the command in progress
+ * @dma: bounds the DMA of the engine running the vGPU
  * @irq_lock: protects @req_trigger and @msix_trigger
  * @req_trigger: eventfd signalled to ask the user to release the device
  * @msix_trigger: eventfds of the MSI-X vectors
@@ -292,6 +336,8 @@ struct vgpu {
 	u64 epoch_ns;
 	u64 cmd_run_ns;
 	struct vgpu_stats stats;
+	struct vgpu_stall stall;
+	struct vgpu_dma_guard dma;
 
 	struct mutex irq_lock; /* protects @req_trigger, @msix_trigger */
 	struct eventfd_ctx *req_trigger;
@@ -376,6 +422,15 @@ int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg);
 void vgpu_irq_signal(struct vgpu *vgpu, unsigned int vector);
 void vgpu_irq_request(struct vgpu *vgpu, unsigned int count);
 void vgpu_irq_release_all(struct vgpu *vgpu);
+
+/* vgpu_dma.c: guest memory, bounded in time */
+void vgpu_dma_init(struct vgpu *vgpu);
+void vgpu_dma_fini(struct vgpu *vgpu);
+void vgpu_dma_abort(struct vgpu *vgpu);
+int vgpu_dma_rw(struct vgpu *vgpu, u64 iova, void *buf, size_t len,
+		bool write);
+void vgpu_dma_stalled(struct vgpu *vgpu, u64 addr);
+void vgpu_dma_progress(struct vgpu *vgpu);
 
 /* vgpu_engine.c: executing a vGPU's ring */
 bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns);

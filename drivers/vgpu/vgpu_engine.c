@@ -15,7 +15,8 @@
  * work unit overruns preempt_timeout_us (it could not be preempted in time):
  * the command is dropped, the ring halts with VGPU_ERR_TIMEOUT and the error
  * interrupt is raised, as for any fault; the guest resets the vGPU to go on.
- * Other vGPUs are not affected.
+ * Other vGPUs are not affected. A unit whose DMA gave up (VGPU_STEP_STALL)
+ * sets the vGPU aside instead (vgpu_dma.c); the watchdog covers that too.
  */
 #include <linux/highmem.h>
 #include <linux/ktime.h>
@@ -49,8 +50,7 @@ static int vgpu_mem_read(void *ctx, bool sys, u64 addr, void *buf,
 	struct vgpu *vgpu = ctx;
 
 	if (sys)
-		return vfio_dma_rw(&vgpu->vdev, addr, buf, len, false) ?
-		       -EFAULT : 0;
+		return vgpu_dma_rw(vgpu, addr, buf, len, false);
 	vgpu_window_rw(vgpu, addr, buf, len, false);
 	return 0;
 }
@@ -61,8 +61,7 @@ static int vgpu_mem_write(void *ctx, bool sys, u64 addr, const void *buf,
 	struct vgpu *vgpu = ctx;
 
 	if (sys)
-		return vfio_dma_rw(&vgpu->vdev, addr, (void *)buf, len, true) ?
-		       -EFAULT : 0;
+		return vgpu_dma_rw(vgpu, addr, (void *)buf, len, true);
 	vgpu_window_rw(vgpu, addr, (void *)buf, len, true);
 	return 0;
 }
@@ -179,12 +178,16 @@ bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns)
 		goto out;
 	vgpu->cmd_run_ns += *unit_ns;
 	vgpu->stats.bytes += bytes;
-	if (ret < 0)
+	if (ret < 0) {
 		vgpu_halt(vgpu, -ret, bad);
-	else if (ret == VGPU_STEP_DONE)
+	} else if (ret == VGPU_STEP_DONE) {
 		vgpu_complete(vgpu);
-	else
+	} else if (ret == VGPU_STEP_STALL) {
+		vgpu_dma_stalled(vgpu, bad);
+	} else {
+		vgpu_dma_progress(vgpu);
 		vgpu_watchdog(vgpu, *unit_ns);
+	}
 out:
 	more = vgpu_ring_runnable(vgpu);
 	irqs = vgpu_irq_take(vgpu);

@@ -127,10 +127,31 @@ static void vgpu_irq_none(struct eventfd_ctx **slots, u32 start, u32 count,
 			vgpu_eventfd_signal(slots[i]);
 }
 
+/* DATA_BOOL + TRIGGER: fire the vectors whose byte is non-zero. */
+static int vgpu_irq_bool(struct vgpu *vgpu, struct eventfd_ctx **slots,
+			 const struct vfio_irq_set *hdr, unsigned long data)
+{
+	u8 fire[VGPU_MSIX_VECTORS];
+	u32 i;
+
+	if (copy_from_user(fire, (void __user *)data, hdr->count))
+		return -EFAULT;
+	mutex_lock(&vgpu->irq_lock);
+	for (i = 0; i < hdr->count; i++)
+		if (fire[i] && slots[hdr->start + i])
+			vgpu_eventfd_signal(slots[hdr->start + i]);
+	mutex_unlock(&vgpu->irq_lock);
+	return 0;
+}
+
 /**
  * vgpu_irq_set() - VFIO_DEVICE_SET_IRQS for MSI-X and the request IRQ
  * @vgpu: the vGPU
  * @arg: user pointer to struct vfio_irq_set and its data
+ *
+ * The header is checked by vfio_set_irqs_validate_and_prepare(); as in
+ * vfio-pci, TRIGGER is the only action (-ENOTTY for MASK, UNMASK or any
+ * combination), and an index without vectors takes nothing (-EINVAL).
  *
  * Return: 0 or a negative errno; on error no routing changes.
  */
@@ -154,19 +175,22 @@ int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg)
 						 &data_size);
 	if (ret)
 		return ret;
-	if (!nvec || !(hdr.flags & VFIO_IRQ_SET_ACTION_TRIGGER))
-		return -EINVAL;
+	/* Exactly one action, and the only one vfio-pci has for MSI-X. */
+	if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
+	    VFIO_IRQ_SET_ACTION_TRIGGER)
+		return -ENOTTY;
 	slots = hdr.index == VFIO_PCI_REQ_IRQ_INDEX ? &vgpu->req_trigger :
 						      vgpu->msix_trigger;
 
-	if (hdr.flags & VFIO_IRQ_SET_DATA_NONE) {
+	switch (hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
+	case VFIO_IRQ_SET_DATA_NONE:
 		mutex_lock(&vgpu->irq_lock);
 		vgpu_irq_none(slots, hdr.start, hdr.count, nvec);
 		mutex_unlock(&vgpu->irq_lock);
 		return 0;
+	case VFIO_IRQ_SET_DATA_BOOL:
+		return vgpu_irq_bool(vgpu, slots, &hdr, arg + minsz);
 	}
-	if (!(hdr.flags & VFIO_IRQ_SET_DATA_EVENTFD))
-		return -EINVAL;
 	if (copy_from_user(fds, (void __user *)(arg + minsz),
 			   hdr.count * sizeof(s32)))
 		return -EFAULT;

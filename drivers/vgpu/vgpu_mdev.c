@@ -56,6 +56,7 @@ static int vgpu_vfio_init(struct vfio_device *vdev)
 	mutex_init(&vgpu->lock);
 	mutex_init(&vgpu->unit_lock);
 	mutex_init(&vgpu->irq_lock);
+	vgpu_dma_init(vgpu);
 	vgpu->exec = vgpu_alloc(kvzalloc(sizeof(*vgpu->exec), GFP_KERNEL));
 	if (!vgpu->exec)
 		return -ENOMEM;
@@ -76,6 +77,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 	struct vgpu *vgpu = to_vgpu(vdev);
 
 	vgpu_sched_pause(vgpu);
+	vgpu_dma_fini(vgpu);
 	vgpu_resources_put(vgpu);
 	kvfree(vgpu->exec);
 	mutex_destroy(&vgpu->irq_lock);
@@ -132,11 +134,15 @@ static void vgpu_vfio_request(struct vfio_device *vdev, unsigned int count)
 	vgpu_irq_request(to_vgpu(vdev), count);
 }
 
-/* The user unmapped DMA memory: wait out the work unit in flight. */
+/*
+ * The user unmapped DMA memory: wait out the work unit in flight, ending a
+ * DMA it is stuck in (the unit is retried and then sees the unmapping).
+ */
 static void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 len)
 {
 	struct vgpu *vgpu = to_vgpu(vdev);
 
+	vgpu_dma_abort(vgpu);
 	mutex_lock(&vgpu->unit_lock);
 	mutex_unlock(&vgpu->unit_lock);
 }

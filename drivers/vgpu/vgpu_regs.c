@@ -49,15 +49,15 @@ void vgpu_regs_reset(struct vgpu *vgpu)
  * vgpu_ring_runnable() - whether the engine has work to do for @vgpu
  * @vgpu: the vGPU, with &vgpu.lock held
  *
- * Return: true if the ring is enabled, not halted, bus mastering is on and a
- * command is in progress or waiting.
+ * Return: true if the ring is enabled, not halted, not set aside for a DMA
+ * retry, bus mastering is on and a command is in progress or waiting.
  */
 bool vgpu_ring_runnable(struct vgpu *vgpu)
 {
 	const struct vgpu_regs *r = &vgpu->regs;
 
 	lockdep_assert_held(&vgpu->lock);
-	if (r->halted || !vgpu_master_enabled(vgpu))
+	if (r->halted || vgpu->stall.waiting || !vgpu_master_enabled(vgpu))
 		return false;
 	/* A command in progress finishes even once the ring is disabled. */
 	return vgpu->exec_active ||
@@ -76,6 +76,7 @@ void vgpu_exec_drop(struct vgpu *vgpu)
 	lockdep_assert_held(&vgpu->lock);
 	vgpu->exec_active = false;
 	vgpu->exec_gen++;
+	vgpu_dma_progress(vgpu);
 }
 
 /**

@@ -29,6 +29,7 @@
 #include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
@@ -135,6 +136,10 @@ static bool vgpu_sched_running(struct vgpu *vgpu)
  * vgpu_sched_pause() - stop scheduling a vGPU and wait until it is off its
  * engine
  * @vgpu: the vGPU; the caller must not hold &vgpu.lock
+ *
+ * The wait is short and bounded: the engine finishes the work unit it is
+ * running, and the only part of a unit that could wait on something outside
+ * the driver, a DMA into guest memory, is aborted here (vgpu_dma.c).
  */
 void vgpu_sched_pause(struct vgpu *vgpu)
 {
@@ -144,6 +149,8 @@ void vgpu_sched_pause(struct vgpu *vgpu)
 	vgpu->paused = true;
 	vgpu_sched_set_busy(&prt->sp, &vgpu->se, false);
 	spin_unlock(&prt->lock);
+	/* An engine leaves after its unit; a DMA must not make that wait. */
+	vgpu_dma_abort(vgpu);
 	wait_event(prt->done_wq, !vgpu_sched_running(vgpu));
 }
 
@@ -322,8 +329,14 @@ static int vgpu_engine_thread(void *data)
 {
 	struct vgpu_engine *e = data;
 
+	/* vgpu_dma.c ends a guest-memory copy that takes too long by SIGKILL. */
+	allow_signal(SIGKILL);
 	while (!kthread_should_stop()) {
 		struct vgpu_prt *prt = READ_ONCE(e->prt);
+
+		/* One sent from outside the driver would keep waits short. */
+		if (signal_pending(current))
+			flush_signals(current);
 
 		if (!prt) {
 			wait_event_interruptible(e->wq, READ_ONCE(e->prt) ||

@@ -340,6 +340,7 @@ VGPU_STAT_SHOW(commands, offsetof(struct vgpu_stats, commands));
 VGPU_STAT_SHOW(bytes, offsetof(struct vgpu_stats, bytes));
 VGPU_STAT_SHOW(errors, offsetof(struct vgpu_stats, errors));
 VGPU_STAT_SHOW(resets, offsetof(struct vgpu_stats, resets));
+VGPU_STAT_SHOW(dma_stalls, offsetof(struct vgpu_stats, dma_stalls));
 
 /* Scheduler state under the partition's lock. */
 static u64 vgpu_sched_read(struct vgpu *vgpu, int what)
@@ -447,6 +448,7 @@ static struct attribute *vgpu_instance_attrs[] = {
 	&dev_attr_bytes.attr,
 	&dev_attr_errors.attr,
 	&dev_attr_resets.attr,
+	&dev_attr_dma_stalls.attr,
 	&dev_attr_profile.attr,
 	&dev_attr_mem_offset_bytes.attr,
 	&dev_attr_mem_size_bytes.attr,

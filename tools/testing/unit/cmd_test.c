@@ -93,7 +93,20 @@ struct fake {
 	/* Accounting of the current work unit. */
 	u64 rd_calls, rd_bytes, wr_calls, wr_bytes;
 	struct tag tag[2];
+	/*
+	 * Every stall_period-th DMA access gives up with -EAGAIN, as the
+	 * driver's does when guest memory cannot be reached in time; a write
+	 * that gives up has copied half its bytes.
+	 */
+	unsigned int stall_period;
+	u64 dma_calls;
 };
+
+/* Whether this DMA access is one that gives up. */
+static bool fake_stalls(struct fake *f)
+{
+	return f->stall_period && !(++f->dma_calls % f->stall_period);
+}
 
 static void fake_init(struct fake *f, u64 win_size)
 {
@@ -183,6 +196,8 @@ static int fake_read(void *ctx, bool sys, u64 addr, void *buf, size_t len)
 		p = sys_find(f, addr, len);
 		if (!p)
 			return -EFAULT;
+		if (fake_stalls(f))
+			return -EAGAIN;
 		memcpy(buf, p, len);
 		account(f, false, ~0ULL, len);
 		return 0;
@@ -203,6 +218,10 @@ static int fake_write(void *ctx, bool sys, u64 addr, const void *buf,
 		p = sys_find(f, addr, len);
 		if (!p)
 			return -EFAULT;
+		if (fake_stalls(f)) {
+			memcpy(p, buf, len / 2);
+			return -EAGAIN;
+		}
 		memcpy(p, buf, len);
 		account(f, true, addr, len);
 		return 0;
@@ -235,6 +254,8 @@ struct run {
 	u64 steps;
 	u64 bytes;		/* sum of what the steps reported */
 	u64 violations;		/* work units over their bound */
+	u64 stalls;		/* steps that returned VGPU_STEP_STALL */
+	u64 stall_bad;		/* the address the last stall reported */
 };
 
 /* Whether the unit just run stayed within its bound. */
@@ -243,6 +264,9 @@ static bool unit_ok(const struct fake *f, const struct vgpu_cmd *c, int ret,
 {
 	u64 ti, tj, tk;
 
+	/* A unit that stalled reports no bytes and is redone whole. */
+	if (ret == VGPU_STEP_STALL)
+		return !bytes && f->rd_bytes <= UNIT && f->wr_bytes <= UNIT;
 	switch (c->opcode) {
 	case VGPU_OP_NOP:
 		return !f->rd_calls && !f->wr_calls && ret == VGPU_STEP_DONE;
@@ -308,9 +332,14 @@ static void run_cmd(struct fake *f, const struct vgpu_cmd *c, u64 max_steps,
 		r->steps++;
 		if (r->ret >= 0)
 			r->bytes += bytes;
+		if (r->ret == VGPU_STEP_STALL) {
+			r->stalls++;
+			r->stall_bad = r->bad;
+		}
 		if (!unit_ok(f, c, r->ret, bytes))
 			r->violations++;
-	} while (r->ret == VGPU_STEP_MORE && r->steps < max_steps);
+	} while ((r->ret == VGPU_STEP_MORE || r->ret == VGPU_STEP_STALL) &&
+		 r->steps < max_steps);
 	free(ex);
 }
 
@@ -777,8 +806,12 @@ static const u64 copy_lens[] = {
 	3 * 65536 + 17, 400000,
 };
 
-/* Copy @len bytes in direction @flags, with random placement. */
-static void check_copy(struct __test_metadata *_metadata, u32 flags, u64 len)
+/*
+ * Copy @len bytes in direction @flags, with random placement; every
+ * @stall-th DMA access gives up (0: none does).
+ */
+static void check_copy(struct __test_metadata *_metadata, u32 flags, u64 len,
+		       unsigned int stall)
 {
 	bool ss = flags & VGPU_CMD_SRC_SYS, ds = flags & VGPU_CMD_DST_SYS;
 	struct vgpu_cmd c = CMD(VGPU_OP_COPY, flags, 0);
@@ -799,6 +832,9 @@ static void check_copy(struct __test_metadata *_metadata, u32 flags, u64 len)
 	/* Now and then, put the destination against the end of its space. */
 	if (!rnd_below(3))
 		c.u.copy.dst = ds ? 0 - len : WIN - len;
+	/* Redoing a unit is exact only if the guest's ranges do not overlap. */
+	if (ss && ds && stall)
+		c.u.copy.dst = SYS_TOP + rnd_below(MIB - len + 1);
 	if (!ss && !ds) {
 		/* Two disjoint places, either way round, maybe adjacent. */
 		u64 lo = rnd_below(WIN - 2 * len + 1);
@@ -819,9 +855,18 @@ static void check_copy(struct __test_metadata *_metadata, u32 flags, u64 len)
 	expect = malloc(len);
 	memcpy(expect, mem_at(&f, ss, c.u.copy.src, len), len);
 
-	run_cmd(&f, &c, div_up(len, UNIT) + 1, &r);
+	f.stall_period = stall;
+	run_cmd(&f, &c, 4 * div_up(len, UNIT) + 1, &r);
 	EXPECT_EQ(VGPU_STEP_DONE, r.ret);
-	EXPECT_EQ(div_up(len, UNIT), r.steps);
+	EXPECT_EQ(div_up(len, UNIT) + r.stalls, r.steps);
+	if (stall && f.dma_calls >= stall) {
+		/* It stalled, and named an address the command touches. */
+		EXPECT_LT(0, r.stalls);
+		EXPECT_TRUE((r.stall_bad >= c.u.copy.src &&
+			     r.stall_bad - c.u.copy.src < len) ||
+			    (r.stall_bad >= c.u.copy.dst &&
+			     r.stall_bad - c.u.copy.dst < len));
+	}
 	EXPECT_EQ(len, r.bytes);
 	EXPECT_EQ(0, r.violations);
 	EXPECT_EQ(0, memcmp(expect, mem_at(&f, ds, c.u.copy.dst, len), len))
@@ -855,9 +900,9 @@ TEST(copy_window_to_window)
 	rng_seed(2);
 	for (i = 0; i < ARRAY_SIZE(copy_lens); i++)
 		for (j = 0; j < 3; j++)
-			check_copy(_metadata, 0, copy_lens[i]);
+			check_copy(_metadata, 0, copy_lens[i], 0);
 	for (j = 0; j < 20; j++)
-		check_copy(_metadata, 0, 1 + rnd_below(WIN / 2));
+		check_copy(_metadata, 0, 1 + rnd_below(WIN / 2), 0);
 }
 
 TEST(copy_window_to_sys)
@@ -867,10 +912,10 @@ TEST(copy_window_to_sys)
 	rng_seed(3);
 	for (i = 0; i < ARRAY_SIZE(copy_lens); i++)
 		for (j = 0; j < 3; j++)
-			check_copy(_metadata, VGPU_CMD_DST_SYS, copy_lens[i]);
+			check_copy(_metadata, VGPU_CMD_DST_SYS, copy_lens[i], 0);
 	for (j = 0; j < 20; j++)
 		check_copy(_metadata, VGPU_CMD_DST_SYS,
-			   1 + rnd_below(SYS_A_LEN));
+			   1 + rnd_below(SYS_A_LEN), 0);
 }
 
 TEST(copy_sys_to_window)
@@ -880,10 +925,10 @@ TEST(copy_sys_to_window)
 	rng_seed(4);
 	for (i = 0; i < ARRAY_SIZE(copy_lens); i++)
 		for (j = 0; j < 3; j++)
-			check_copy(_metadata, VGPU_CMD_SRC_SYS, copy_lens[i]);
+			check_copy(_metadata, VGPU_CMD_SRC_SYS, copy_lens[i], 0);
 	for (j = 0; j < 20; j++)
 		check_copy(_metadata, VGPU_CMD_SRC_SYS,
-			   1 + rnd_below(SYS_A_LEN));
+			   1 + rnd_below(SYS_A_LEN), 0);
 }
 
 TEST(copy_sys_to_sys)
@@ -893,7 +938,32 @@ TEST(copy_sys_to_sys)
 	rng_seed(5);
 	for (i = 0; i < ARRAY_SIZE(copy_lens); i++)
 		check_copy(_metadata, VGPU_CMD_SRC_SYS | VGPU_CMD_DST_SYS,
-			   copy_lens[i]);
+			   copy_lens[i], 0);
+}
+
+/*
+ * DMA that gives up now and then (every second or third access) is retried
+ * until the copy completes, with exactly the bytes of a copy that never
+ * stalled, in the destination only; a half-done write left by a stall is
+ * redone.
+ */
+TEST(copy_dma_stalls_retry_exactly)
+{
+	static const u32 dirs[] = {
+		VGPU_CMD_SRC_SYS, VGPU_CMD_DST_SYS,
+		VGPU_CMD_SRC_SYS | VGPU_CMD_DST_SYS,
+	};
+	unsigned int i, d;
+
+	rng_seed(21);
+	for (d = 0; d < ARRAY_SIZE(dirs); d++)
+		for (i = 0; i < ARRAY_SIZE(copy_lens); i++) {
+			if (copy_lens[i] > SYS_A_LEN)
+				continue;
+			/* sys to sys needs two good accesses in a row */
+			check_copy(_metadata, dirs[d], copy_lens[i],
+				   d == 2 ? 3 : 2);
+		}
 }
 
 /* A DMA range ending exactly at 2^64 is valid and reachable. */
