@@ -33,6 +33,7 @@ if [ "${1:-}" = --in-vm ]; then
 	for m in vfio vfio_iommu_type1 mdev; do
 		modprobe "$m"
 	done
+	insmod "$(dirname "$ko")/vgpu_lib.ko"
 	# shellcheck disable=SC2086 # one word per module parameter
 	insmod "$ko" $params
 	rc=0

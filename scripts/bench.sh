@@ -26,6 +26,7 @@ if [ "${1:-}" = --in-vm ]; then
 	for m in vfio vfio_iommu_type1 mdev; do
 		modprobe "$m"
 	done
+	insmod "$(dirname "$ko")/vgpu_lib.ko"
 	insmod "$ko"
 	uuid=$(cat /proc/sys/kernel/random/uuid)
 	echo "$uuid" > "/sys/class/vgpu/vgpu0/mdev_supported_types/vgpu-$type/create"

@@ -76,7 +76,7 @@ echo "== build"
 if build_module k612 "$kdir" "$out/build-6.12.log" &&
    ! grep -E 'warning:|error:' "$out/build-6.12.log" > "$out/build-6.12.warn"; then
 	result ok "build 6.12 ($krel) W=1"
-	cp "$out/tree-k612/vgpu.ko" "$top/vgpu.ko"
+	cp "$out/tree-k612/vgpu.ko" "$out/tree-k612/vgpu_lib.ko" "$top/"
 else
 	cat "$out/build-6.12.log" >> "$out/build-6.12.warn"
 	result fail "build 6.12 ($krel) W=1" "$out/build-6.12.warn"
@@ -102,16 +102,33 @@ fi
 
 echo "== checkpatch"
 # vgpu_compat.h is the one place that must test LINUX_VERSION_CODE.
-cp_files=$(git ls-files '*.c' '*.h' | grep -v '^drivers/vgpu/vgpu_compat.h$')
+cp_files=$(git ls-files '*.c' '*.h' | grep -v '^drivers/vgpu/mdev/vgpu_compat.h$')
 cp_opts=(--strict --no-tree --terse --show-types --no-summary)
 if { "$src/scripts/checkpatch.pl" "${cp_opts[@]}" -f $cp_files
      "$src/scripts/checkpatch.pl" "${cp_opts[@]}" \
 	--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON \
-	-f drivers/vgpu/vgpu_compat.h; } > "$out/checkpatch.log" 2>&1 &&
+	-f drivers/vgpu/mdev/vgpu_compat.h; } > "$out/checkpatch.log" 2>&1 &&
    [ ! -s "$out/checkpatch.log" ]; then
 	result ok "checkpatch --strict ($(echo "$cp_files" | wc -l) files)"
 else
 	result fail "checkpatch --strict" "$out/checkpatch.log"
+fi
+
+echo "== kernel-doc"
+# No kernel-doc warnings in the driver sources, and every DOC section that
+# Documentation/ pulls in with ".. kernel-doc:: FILE" / ":doc: NAME" exists.
+kd=$src/scripts/kernel-doc
+"$kd" -none -Wall $(git ls-files 'drivers/*.c' 'drivers/*.h') 2>&1 |
+	grep -v '^Warning: Sphinx version' > "$out/kernel-doc.log"
+awk '/^\.\. kernel-doc::/ { f = $3 } /^   :doc:/ { sub(/^   :doc: /, ""); print f "\t" $0 }' \
+	Documentation/*.rst | while IFS=$'\t' read -r f d; do
+	"$kd" -rst -function "$d" "$f" 2>/dev/null | grep -q . ||
+		echo "Documentation: no DOC section '$d' in $f"
+done >> "$out/kernel-doc.log"
+if [ ! -s "$out/kernel-doc.log" ]; then
+	result ok "kernel-doc: no warnings, $(grep -c '^   :doc:' Documentation/*.rst | awk -F: '{ n += $2 } END { print n }') DOC sections rendered"
+else
+	result fail "kernel-doc" "$out/kernel-doc.log"
 fi
 
 echo "== PCI IDs"

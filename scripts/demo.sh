@@ -50,7 +50,7 @@ if ! make -s modules >out/demo-build.log 2>&1; then
     cat out/demo-build.log
     exit 1
 fi
-for f in vgpu.ko vgpu_guest.ko; do
+for f in vgpu_lib.ko vgpu.ko vgpu_guest.ko; do
     [[ ! -f $f ]] || printf '  %-14s %8d bytes\n' "$f" "$(stat -c %s "$f")"
 done
 

@@ -18,6 +18,11 @@ kmemleak=/sys/kernel/debug/kmemleak
 for m in vfio vfio_iommu_type1 mdev; do
 	modprobe "$m" || { echo "run_vm_tests: cannot load $m"; exit 1; }
 done
+# vgpu.ko, vgpu_guest.ko and the KUnit suites import the pure logic from
+# vgpu_lib.ko (built beside vgpu.ko); the tests load and unload vgpu.ko only.
+lib_ko=$(dirname "$VGPU_KO")/vgpu_lib.ko
+[ -d /sys/module/vgpu_lib ] || insmod "$lib_ko" ||
+	{ echo "run_vm_tests: cannot load $lib_ko"; exit 1; }
 [ -w $kmemleak ] && echo clear > $kmemleak
 
 pass=0
@@ -67,6 +72,7 @@ fi
 if [ -w $kmemleak ]; then
 	echo "### kmemleak"
 	rmmod vgpu 2>/dev/null
+	rmmod vgpu_lib 2>/dev/null
 	# Objects must stay unreferenced for a few seconds to be reported.
 	sleep 6
 	echo scan > $kmemleak

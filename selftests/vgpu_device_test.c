@@ -19,6 +19,7 @@
 
 #include "kselftest_harness.h"
 #include "vgpu_test.h"
+#include "vgpu_crc32c.h"
 /* Not selftests/vgpu_vfio.h, which "vgpu_vfio.h" would find first. */
 #include "vgpu_vfio.h"
 
@@ -94,27 +95,6 @@ static void rnd_fill(void *p, size_t len)
 	}
 	for (; i < len; i++)
 		b[i] = rnd();
-}
-
-/* CRC32C (Castagnoli, reflected 0x82f63b78), a byte at a time. */
-static __u32 crc32c(const void *buf, size_t len)
-{
-	static __u32 table[256];
-	const __u8 *p = buf;
-	__u32 crc = ~0u, i, b;
-
-	if (!table[1]) {
-		for (i = 0; i < 256; i++) {
-			crc = i;
-			for (b = 0; b < 8; b++)
-				crc = (crc >> 1) ^ (0x82f63b78u & -(crc & 1));
-			table[i] = crc;
-		}
-		crc = ~0u;
-	}
-	while (len--)
-		crc = (crc >> 8) ^ table[(crc ^ *p++) & 0xff];
-	return ~crc;
 }
 
 static void gemm_ref(const __s8 *a, const __s8 *b, __s32 *c, __u32 m,
@@ -1042,11 +1022,11 @@ TEST_F(dev, regs_unknown_offsets)
 		if (!volatile_byte(i))
 			EXPECT_EQ(before[i], after[i]) TH_LOG("byte 0x%x", i);
 	/* BAR0 ends at 4 KiB. */
-	EXPECT_EQ(-1, pread(t->d->fd, &v, 4,
+	EXPECT_EQ(-1, pread(t->d->vfio.device, &v, 4,
 			    t->d->region[VFIO_PCI_BAR0_REGION_INDEX].offset +
 			    VGPU_REGS_SIZE));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, pread(t->d->fd, &v, 8,
+	EXPECT_EQ(-1, pread(t->d->vfio.device, &v, 8,
 			    t->d->region[VFIO_PCI_BAR0_REGION_INDEX].offset +
 			    VGPU_REGS_SIZE - 4));
 	ASSERT_EQ(0, tv_run1(t, vgpu_cmd_nop()));
@@ -1087,7 +1067,7 @@ TEST_F(dev, window_mmap_and_pread_agree)
 			TH_LOG("offset %llu", offs[i]);
 	}
 	/* A second mapping shows the same memory. */
-	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, t->d->fd,
+	p = mmap(NULL, 8192, PROT_READ, MAP_SHARED, t->d->vfio.device,
 		 r->offset + w - 8192);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(0, memcmp(p, win(t) + w - 8192, 8192));
@@ -1100,16 +1080,16 @@ TEST_F(dev, window_mmap_and_pread_agree)
 	EXPECT_EQ(0xa1b2c3d4, *(__u32 *)(win(t) + w - 4));
 
 	/* Nothing past the end, no private or BAR0 mappings. */
-	EXPECT_EQ(-1, pread(t->d->fd, buf, 16, r->offset + w - 8));
+	EXPECT_EQ(-1, pread(t->d->vfio.device, buf, 16, r->offset + w - 8));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, w + 4096, PROT_READ, MAP_SHARED,
-				   t->d->fd, r->offset));
+				   t->d->vfio.device, r->offset));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_SHARED,
-				   t->d->fd, r->offset + w));
+				   t->d->vfio.device, r->offset + w));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, 4096, PROT_READ, MAP_PRIVATE,
-				   t->d->fd, r->offset));
+				   t->d->vfio.device, r->offset));
 	EXPECT_EQ(MAP_FAILED,
-		  mmap(NULL, 4096, PROT_READ, MAP_SHARED, t->d->fd,
+		  mmap(NULL, 4096, PROT_READ, MAP_SHARED, t->d->vfio.device,
 		       t->d->region[VFIO_PCI_BAR0_REGION_INDEX].offset));
 	free(buf);
 	free(ref);
@@ -1292,18 +1272,18 @@ TEST_F(dev, cmd_crc32c)
 	memcpy(win(t) + base + 5, check, 9);
 	c[n] = vgpu_cmd_crc(base + 5, 9, SCRATCH_OFF + 4 * n);
 	expect[n++] = 0xe3069283;
-	ASSERT_EQ(0xe3069283, crc32c(check, 9));
+	ASSERT_EQ(0xe3069283, vgpu_crc32c(check, 9));
 	rnd_fill(win(t) + base + 4096, span - 4096);
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
 		__u64 off = 4096 + rnd_below(span - 4096 - lens[i]);
 
 		c[n] = vgpu_cmd_crc(base + off, lens[i], SCRATCH_OFF + 4 * n);
-		expect[n++] = crc32c(win(t) + base + off, lens[i]);
+		expect[n++] = vgpu_crc32c(win(t) + base + off, lens[i]);
 	}
 	/* 1 MiB + 3 bytes ending at the window's last byte. */
 	rnd_fill(win(t) + w - MIB - 3, MIB + 3);
 	c[n] = vgpu_cmd_crc(w - MIB - 3, MIB + 3, SCRATCH_OFF + 4 * n);
-	expect[n++] = crc32c(win(t) + w - MIB - 3, MIB + 3);
+	expect[n++] = vgpu_crc32c(win(t) + w - MIB - 3, MIB + 3);
 	ASSERT_EQ(0, tv_run(t, c, n));
 	for (i = 0; i < n; i++)
 		EXPECT_EQ(expect[i], ((__u32 *)(win(t) + SCRATCH_OFF))[i])
@@ -1705,7 +1685,7 @@ TEST_F(dev, reset_vfio)
 	dirty(_metadata, t);
 	ASSERT_EQ(0, vgpu_cfg_write(t->d, PCI_BASE_ADDRESS_0, 4, 0xfe000000));
 	start = now_ns();
-	ASSERT_EQ(0, ioctl(t->d->fd, VFIO_DEVICE_RESET));
+	ASSERT_EQ(0, ioctl(t->d->vfio.device, VFIO_DEVICE_RESET));
 	/* Config space is back at power-on: BAR0 does not decode. */
 	ASSERT_EQ(0, vgpu_cfg_read(t->d, PCI_COMMAND, 2, &v));
 	EXPECT_EQ(0, v);
@@ -1859,7 +1839,7 @@ static void check_job(struct __test_metadata *_metadata, struct tvgpu *t,
 		      __u64 fence)
 {
 	__s32 *ref = malloc(48 * 40 * 4);
-	__u32 crc = crc32c(win(t) + DATA_OFF, JOB_BYTES);
+	__u32 crc = vgpu_crc32c(win(t) + DATA_OFF, JOB_BYTES);
 	unsigned int r;
 
 	ASSERT_NE(NULL, ref);

@@ -407,10 +407,11 @@ TEST_F(stall, set_irqs_refusals_keep_routing)
 			const char *what = bad[i].what;
 			int want = bad[i].err;
 
-			ASSERT_EQ(want, set_irqs(self->b.d->fd, bad[i].flags,
-						 bad[i].index, bad[i].start,
-						 bad[i].count, bad[i].argsz,
-						 fds, sizeof(fds)))
+			ASSERT_EQ(want, set_irqs(self->b.d->vfio.device,
+						 bad[i].flags, bad[i].index,
+						 bad[i].start, bad[i].count,
+						 bad[i].argsz, fds,
+						 sizeof(fds)))
 				TH_LOG("%s", what);
 		}
 	}
@@ -425,8 +426,9 @@ TEST_F(stall, set_irqs_refusals_keep_routing)
 	EXPECT_LT(0, vgpu_wait_irq(self->b.d, VGPU_MSIX_COMPLETION, 10000));
 	/* DATA_BOOL fires the vectors whose byte is set, like vfio-pci. */
 	vgpu_irq_drain(self->b.d, VGPU_MSIX_COMPLETION);
-	ASSERT_EQ(0, set_irqs(self->b.d->fd, trig | VFIO_IRQ_SET_DATA_BOOL,
-			      msix, 0, 2, full, fire, sizeof(fire)));
+	ASSERT_EQ(0, set_irqs(self->b.d->vfio.device,
+			      trig | VFIO_IRQ_SET_DATA_BOOL, msix, 0, 2, full,
+			      fire, sizeof(fire)));
 	EXPECT_LT(0, vgpu_wait_irq(self->b.d, VGPU_MSIX_COMPLETION, 1000));
 	EXPECT_EQ(-ETIMEDOUT, vgpu_wait_irq(self->b.d, VGPU_MSIX_ERROR, 100));
 }

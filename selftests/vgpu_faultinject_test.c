@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 
 #include "kselftest_harness.h"
+#include "vgpu_test.h"
 #include "vfio_group.h"
 
 #define MAX_NTH 4000

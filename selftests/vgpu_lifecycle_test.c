@@ -7,8 +7,10 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 
 #include "kselftest_harness.h"
+#include "vgpu_test.h"
 #include "vfio_group.h"
 
 FIXTURE(dev) {

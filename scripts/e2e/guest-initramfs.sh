@@ -52,7 +52,8 @@ Print the path of the cached e2e guest initramfs, building it if needed.
 
 Options:
   --release REL       kernel release of the guest (default: scripts/kernel-release.sh)
-  --guest-ko FILE     the guest driver (default: $TOP/vgpu_guest.ko)
+  --guest-ko FILE     the guest driver (default: $TOP/vgpu_guest.ko); the
+                      vgpu_lib.ko beside it goes in too
   --vgpu-run FILE     (default: $TOP/tools/vgpu-run/vgpu-run)
   --guest-test FILE   (default: $TOP/selftests/guest/vgpu_guest_test)
   --no-payload        leave all three out (placeholder guests)
@@ -264,10 +265,14 @@ e2e_load_drm() {
 	return 0
 }
 
-# e2e_load_driver: drm, then vgpu_guest.ko; wait for the accel node.
+# e2e_load_driver: drm, vgpu_lib.ko, then vgpu_guest.ko; wait for the
+# accel node.
 e2e_load_driver() {
 	e2e_load_drm || return 1
 	e2e_have vgpu_guest.ko || return 1
+	if [ ! -d /sys/module/vgpu_lib ]; then
+		insmod /lib/modules/vgpu_lib.ko || return 1
+	fi
 	insmod /lib/modules/vgpu_guest.ko || return 1
 	e2e_wait_path $E2E_ACCEL 30
 }
@@ -398,8 +403,10 @@ fi
 # The payload that exists: "DEST SOURCE" lines.
 payload=()
 if ((PAYLOAD)); then
-    for spec in "lib/modules/vgpu_guest.ko $GUEST_KO" "bin/vgpu-run $VGPU_RUN" \
-        "bin/vgpu_guest_test $GUEST_TEST"; do
+    # vgpu_guest.ko needs the pure-logic module built beside it.
+    for spec in "lib/modules/vgpu_guest.ko $GUEST_KO" \
+        "lib/modules/vgpu_lib.ko $(dirname "$GUEST_KO")/vgpu_lib.ko" \
+        "bin/vgpu-run $VGPU_RUN" "bin/vgpu_guest_test $GUEST_TEST"; do
         src=${spec#* }
         if [[ -f $src ]]; then
             payload+=("$spec")
@@ -522,6 +529,6 @@ else
     fi
     chmod 644 "$tmp"
     mv -f "$tmp" "$IMAGE"
-    verbose "built $IMAGE ($(du -k "$IMAGE" | cut -f1) KiB; payload: ${#payload[@]} of 3 files)"
+    verbose "built $IMAGE ($(du -k "$IMAGE" | cut -f1) KiB; payload: ${#payload[@]} of 4 files)"
 fi
 printf '%s\n' "$IMAGE"

@@ -199,6 +199,7 @@ setup_host() {
     for m in vfio vfio_iommu_type1 mdev; do
         modprobe "$m"
     done
+    insmod "$(dirname "$VGPU_KO")/vgpu_lib.ko"
     insmod "$VGPU_KO"
     [[ -d $PARENT ]] || die "vgpu.ko loaded but $PARENT is missing"
     if [[ -n $POLICY ]]; then

@@ -276,7 +276,7 @@ static void check_long_job(struct __test_metadata *_metadata,
 			   const struct vgpu_bo *src,
 			   const struct vgpu_bo *dst)
 {
-	__u32 crc = vgpu_ref_crc32c(src->map, src->size);
+	__u32 crc = vgpu_crc32c(src->map, src->size);
 	unsigned int i;
 
 	for (i = 0; i < DRM_VGPU_MAX_CMDS; i++)
@@ -796,7 +796,7 @@ TEST_F_TIMEOUT(guest, cmd_crc32c, T_SHORT)
 
 	if (!room_for(g, size + g->page))
 		SKIP(return, "window too small");
-	EXPECT_EQ(0xe3069283, vgpu_ref_crc32c("123456789", 9));
+	EXPECT_EQ(0xe3069283, vgpu_crc32c("123456789", 9));
 	bo_new(_metadata, g, size, &src);
 	bo_new(_metadata, g, g->page, &dst);
 	rnd_fill(src.map, size);
@@ -810,8 +810,8 @@ TEST_F_TIMEOUT(guest, cmd_crc32c, T_SHORT)
 	h[1] = dst.handle;
 	job_ok(_metadata, g, "CRC32C", c, ARRAY_SIZE(cr), h, 2);
 	for (i = 0; i < ARRAY_SIZE(cr); i++)
-		EXPECT_EQ(vgpu_ref_crc32c((char *)src.map + cr[i].off,
-					  cr[i].len), rd32(&dst, 4 * i))
+		EXPECT_EQ(vgpu_crc32c((char *)src.map + cr[i].off,
+				      cr[i].len), rd32(&dst, 4 * i))
 			TH_LOG("CRC32C of %llu bytes at %llu",
 			       (unsigned long long)cr[i].len,
 			       (unsigned long long)cr[i].off);
@@ -936,7 +936,7 @@ TEST_F_TIMEOUT(guest, cmd_all_in_one_job, T_SHORT)
 	EXPECT_EQ(4096ULL, i);
 	EXPECT_EQ(size - 4096, diff_at((char *)a.map + 4096, e + 4096,
 				       size - 4096));
-	EXPECT_EQ(vgpu_ref_crc32c(e, size), rd32(&r, 8));
+	EXPECT_EQ(vgpu_crc32c(e, size), rd32(&r, 8));
 	vgpu_ref_gemm_i8((__s8 *)e, (__s8 *)e + 64, ref, 8, 8, 8);
 	EXPECT_EQ(sizeof(ref), diff_at((char *)r.map + 64, ref, sizeof(ref)));
 	EXPECT_EQ(0xabcdefULL, rd64(&r, 16));
@@ -1603,7 +1603,7 @@ static int child_work(const char *path, __u64 seed, unsigned int jobs)
 						 ref, M, N, K);
 				if (memcmp(out[s].map, in[s].map, half) ||
 				    rd32(&out[s], half) !=
-				    vgpu_ref_crc32c(in[s].map, sz) ||
+				    vgpu_crc32c(in[s].map, sz) ||
 				    memcmp((char *)out[s].map + c_off, ref,
 					   sizeof(ref)))
 					fails++;
@@ -1840,7 +1840,7 @@ TEST_F_TIMEOUT(guest, fault_queued_jobs_rerun, T_LONG)
 		EXPECT_EQ(0, res.status) TH_LOG("job %u behind the fault", i);
 		EXPECT_EQ(0, memcmp(out[i].map, in[i].map, sz / 2))
 			TH_LOG("job %u", i);
-		EXPECT_EQ(vgpu_ref_crc32c(in[i].map, sz),
+		EXPECT_EQ(vgpu_crc32c(in[i].map, sz),
 			  rd32(&out[i], sz / 2)) TH_LOG("job %u", i);
 		EXPECT_EQ(0x600d0000 + i, rd32(&out[i], sz / 2 + 64))
 			TH_LOG("job %u", i);

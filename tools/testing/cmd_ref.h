@@ -9,11 +9,17 @@
  * the addresses a RANGE or ALIGN error may name, and cmd_ref_check() says
  * whether a verdict of the validator is one of the correct ones. Include it
  * from exactly one .c file of each program.
+ *
+ * The CRC32C results of the executor are checked against the tools' CRC32C
+ * (tools/lib/vgpu_crc32c.c, linked into both programs), the same one that
+ * serves as the executor's vgpu_crc32c_update() outside the kernel; the unit
+ * tests check it against known vectors (unit/crc32c_test.c).
  */
 #ifndef _TOOLS_TESTING_CMD_REF_H
 #define _TOOLS_TESTING_CMD_REF_H
 
 #include "vgpu_cmd.h"
+#include "../include/vgpu_crc32c.h"
 
 /**
  * struct cmd_ref_verdict - every reason a command is bad

@@ -9,13 +9,10 @@
  * DOORBELL register.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,8 +22,6 @@
 #include <sys/mman.h>
 
 #include "vgpu_vfio.h"
-
-#define VGPU_MDEV_DEVICES	"/sys/bus/mdev/devices"
 
 /* Polling: spin this long before sleeping between register reads. */
 #define VGPU_SPIN_NS		1000000ULL
@@ -55,9 +50,9 @@ static int vgpu_region_access(struct vgpu_dev *dev, unsigned int index,
 	if (!r->size || off > r->size || len > r->size - off)
 		return -EINVAL;
 	if (write)
-		n = pwrite(dev->fd, buf, len, r->offset + off);
+		n = pwrite(dev->vfio.device, buf, len, r->offset + off);
 	else
-		n = pread(dev->fd, buf, len, r->offset + off);
+		n = pread(dev->vfio.device, buf, len, r->offset + off);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == len ? 0 : -EIO;
@@ -267,79 +262,13 @@ int vgpu_pci_enable(struct vgpu_dev *dev)
 	return 0;
 }
 
-/* Route the eventfds of @count vectors of IRQ @index from @start. */
-static int vgpu_set_irqs(struct vgpu_dev *dev, unsigned int index,
-			 unsigned int start, unsigned int count,
-			 const int *fds)
-{
-	char buf[sizeof(struct vfio_irq_set) + VGPU_NR_VECS * sizeof(int)];
-	struct vfio_irq_set *set = (struct vfio_irq_set *)buf;
-
-	if (count > VGPU_NR_VECS)
-		return -EINVAL;
-	memset(buf, 0, sizeof(buf));
-	set->argsz = sizeof(*set) + count * sizeof(int);
-	set->index = index;
-	set->start = start;
-	set->count = count;
-	if (fds) {
-		set->flags = VFIO_IRQ_SET_DATA_EVENTFD |
-			     VFIO_IRQ_SET_ACTION_TRIGGER;
-		memcpy(set->data, fds, count * sizeof(int));
-	} else {
-		set->argsz = sizeof(*set);
-		set->flags = VFIO_IRQ_SET_DATA_NONE |
-			     VFIO_IRQ_SET_ACTION_TRIGGER;
-		set->count = 0;
-	}
-	return ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
-}
-
-static int vgpu_open_group(const char *uuid, int *group)
-{
-	char link[PATH_MAX], target[PATH_MAX], path[PATH_MAX];
-	ssize_t n;
-
-	snprintf(link, sizeof(link), VGPU_MDEV_DEVICES "/%s/iommu_group",
-		 uuid);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n < 0)
-		return -errno;
-	target[n] = '\0';
-	snprintf(path, sizeof(path), "/dev/vfio/%s", basename(target));
-	*group = open(path, O_RDWR | O_CLOEXEC);
-	return *group < 0 ? -errno : 0;
-}
-
-static int vgpu_open_container(struct vgpu_dev *dev)
-{
-	struct vfio_group_status status = { .argsz = sizeof(status) };
-
-	dev->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (dev->container < 0)
-		return -errno;
-	if (ioctl(dev->container, VFIO_GET_API_VERSION) != VFIO_API_VERSION)
-		return -EINVAL;
-	if (ioctl(dev->container, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) <= 0)
-		return -EOPNOTSUPP;
-	if (ioctl(dev->group, VFIO_GROUP_GET_STATUS, &status))
-		return -errno;
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return -EBUSY;
-	if (ioctl(dev->group, VFIO_GROUP_SET_CONTAINER, &dev->container))
-		return -errno;
-	if (ioctl(dev->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return -errno;
-	return 0;
-}
-
 static int vgpu_get_regions(struct vgpu_dev *dev)
 {
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	struct vgpu_region *win;
 	unsigned int i;
 
-	if (ioctl(dev->fd, VFIO_DEVICE_GET_INFO, &info))
+	if (ioctl(dev->vfio.device, VFIO_DEVICE_GET_INFO, &info))
 		return -errno;
 	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI) ||
 	    info.num_regions < VFIO_PCI_NUM_REGIONS)
@@ -350,7 +279,7 @@ static int vgpu_get_regions(struct vgpu_dev *dev)
 			.index = i,
 		};
 
-		if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &ri))
+		if (ioctl(dev->vfio.device, VFIO_DEVICE_GET_REGION_INFO, &ri))
 			return -errno;
 		dev->region[i].offset = ri.offset;
 		dev->region[i].size = ri.size;
@@ -375,12 +304,12 @@ static int vgpu_setup_irqs(struct vgpu_dev *dev)
 		if (dev->irq_fd[i] < 0)
 			return -errno;
 	}
-	ret = vgpu_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0,
+	ret = vfio_set_irqs(dev->vfio.device, VFIO_PCI_MSIX_IRQ_INDEX, 0,
 			    VGPU_MSIX_VECTORS, dev->irq_fd);
 	if (ret)
 		return ret;
-	return vgpu_set_irqs(dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
-			     &dev->irq_fd[VGPU_VEC_REQUEST]);
+	return vfio_set_irq_eventfd(dev->vfio.device, VFIO_PCI_REQ_IRQ_INDEX,
+				    dev->irq_fd[VGPU_VEC_REQUEST]);
 }
 
 /**
@@ -388,10 +317,11 @@ static int vgpu_setup_irqs(struct vgpu_dev *dev)
  * @uuid: the vGPU's mdev UUID (/sys/bus/mdev/devices/UUID)
  * @devp: set to the open device
  *
- * Opens the vGPU's IOMMU group in a new container with the Type1 v2 IOMMU,
- * gets the device fd and its region layout, mmaps the BAR2 window, routes
- * MSI-X vectors 0 and 1 and the request interrupt to eventfds, and enables
- * memory decoding and bus mastering. No ring is set up.
+ * Opens the vGPU with vfio_open() (its IOMMU group in a new container with
+ * the Type1 v2 IOMMU, and the device fd), gets its region layout, mmaps the
+ * BAR2 window, routes MSI-X vectors 0 and 1 and the request interrupt to
+ * eventfds, and enables memory decoding and bus mastering. No ring is set
+ * up.
  *
  * Return: 0, or a negative errno with nothing left open.
  */
@@ -404,31 +334,20 @@ int vgpu_dev_open(const char *uuid, struct vgpu_dev **devp)
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return -ENOMEM;
-	dev->container = -1;
-	dev->group = -1;
-	dev->fd = -1;
 	dev->window = MAP_FAILED;
 	dev->submit_timeout_ms = VGPU_SUBMIT_TIMEOUT_MS;
 	for (i = 0; i < VGPU_NR_VECS; i++)
 		dev->irq_fd[i] = -1;
 
-	ret = vgpu_open_group(uuid, &dev->group);
+	ret = vfio_open(uuid, &dev->vfio);
 	if (ret)
 		goto err;
-	ret = vgpu_open_container(dev);
-	if (ret)
-		goto err;
-	dev->fd = ioctl(dev->group, VFIO_GROUP_GET_DEVICE_FD, uuid);
-	if (dev->fd < 0) {
-		ret = -errno;
-		goto err;
-	}
 	ret = vgpu_get_regions(dev);
 	if (ret)
 		goto err;
 	win = &dev->region[VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_WINDOW];
 	dev->window = mmap(NULL, win->size, PROT_READ | PROT_WRITE, MAP_SHARED,
-			   dev->fd, win->offset);
+			   dev->vfio.device, win->offset);
 	if (dev->window == MAP_FAILED) {
 		ret = -errno;
 		goto err;
@@ -460,21 +379,18 @@ void vgpu_dev_close(struct vgpu_dev *dev)
 
 	if (!dev)
 		return;
-	if (dev->fd >= 0) {
-		vgpu_set_irqs(dev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 0, NULL);
-		vgpu_set_irqs(dev, VFIO_PCI_REQ_IRQ_INDEX, 0, 0, NULL);
+	if (dev->vfio.device >= 0) {
+		vfio_set_irqs(dev->vfio.device, VFIO_PCI_MSIX_IRQ_INDEX, 0, 0,
+			      NULL);
+		vfio_set_irqs(dev->vfio.device, VFIO_PCI_REQ_IRQ_INDEX, 0, 0,
+			      NULL);
 	}
 	if (dev->window != MAP_FAILED)
 		munmap(dev->window, dev->window_size);
 	for (i = 0; i < VGPU_NR_VECS; i++)
 		if (dev->irq_fd[i] >= 0)
 			close(dev->irq_fd[i]);
-	if (dev->fd >= 0)
-		close(dev->fd);
-	if (dev->group >= 0)
-		close(dev->group);
-	if (dev->container >= 0)
-		close(dev->container);
+	vfio_close(&dev->vfio);
 	free(dev);
 }
 
@@ -492,7 +408,7 @@ void vgpu_dev_close(struct vgpu_dev *dev)
  */
 int vgpu_reset(struct vgpu_dev *dev)
 {
-	if (ioctl(dev->fd, VFIO_DEVICE_RESET))
+	if (ioctl(dev->vfio.device, VFIO_DEVICE_RESET))
 		return -errno;
 	dev->ring_entries = 0;
 	dev->ring_base = 0;
@@ -544,7 +460,7 @@ int vgpu_dma_map(struct vgpu_dev *dev, void *buf, size_t len, __u64 iova)
 		.size = len,
 	};
 
-	return ioctl(dev->container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
+	return ioctl(dev->vfio.container, VFIO_IOMMU_MAP_DMA, &map) ? -errno : 0;
 }
 
 /**
@@ -564,7 +480,7 @@ int vgpu_dma_unmap(struct vgpu_dev *dev, __u64 iova, size_t len)
 		.size = len,
 	};
 
-	if (ioctl(dev->container, VFIO_IOMMU_UNMAP_DMA, &unmap))
+	if (ioctl(dev->vfio.container, VFIO_IOMMU_UNMAP_DMA, &unmap))
 		return -errno;
 	return unmap.size ? 0 : -ENOENT;
 }

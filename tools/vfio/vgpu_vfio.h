@@ -3,9 +3,10 @@
  * vgpu_vfio: a small userspace VFIO driver for one vGPU.
  *
  * It opens a vGPU through the VFIO container/group API (as QEMU does on
- * kernels without iommufd cdevs), maps its BAR2 memory window, routes its
- * interrupts to eventfds and drives its command ring. The device interface
- * it programs against is include/uapi/linux/vgpu.h.
+ * kernels without iommufd cdevs; vfio_group.h), maps its BAR2 memory window,
+ * routes its interrupts to eventfds and drives its command ring. The device
+ * interface it programs against is include/uapi/linux/vgpu.h. Link
+ * vgpu_vfio.c and vfio_group.c.
  *
  * Every function that can fail returns 0 (or a count) on success and a
  * negative errno on failure. The library is not thread-safe: one thread at
@@ -22,6 +23,7 @@
 #include <linux/vgpu.h>
 
 #include "../include/vgpu_cmd_build.h"
+#include "vfio_group.h"
 
 /*
  * Interrupt sources vgpu_wait_irq() waits on: the two MSI-X vectors
@@ -51,9 +53,7 @@ struct vgpu_region {
 
 /**
  * struct vgpu_dev - an open vGPU
- * @container: /dev/vfio/vfio
- * @group: /dev/vfio/N, the vGPU's IOMMU group
- * @fd: the VFIO device
+ * @vfio: the container, the vGPU's IOMMU group and the VFIO device
  * @region: every region of VFIO_PCI_NUM_REGIONS, indexed by region index
  * @window: the BAR2 memory window, mmap'ed shared and read-write
  * @window_size: bytes in @window
@@ -67,9 +67,7 @@ struct vgpu_region {
  * @tail: the next ring entry the library writes
  */
 struct vgpu_dev {
-	int container;
-	int group;
-	int fd;
+	struct vfio_handle vfio;
 	struct vgpu_region region[VFIO_PCI_NUM_REGIONS];
 	void *window;
 	__u64 window_size;

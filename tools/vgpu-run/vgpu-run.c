@@ -426,7 +426,7 @@ static int submit_job(struct run *r, struct slot *s, enum workload wl)
 	case WL_CRC:
 		rnd_fill(r, s->shadow, r->size);
 		memcpy(s->in.map, s->shadow, r->size);
-		s->crc = vgpu_ref_crc32c(s->shadow, r->size);
+		s->crc = vgpu_crc32c(s->shadow, r->size);
 		*(__u32 *)s->out.map = ~s->crc;
 		cmd = vgpu_cmd_crc(s->in.device_addr, r->size,
 				   s->out.device_addr);

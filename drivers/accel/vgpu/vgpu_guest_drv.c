@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu_guest: PCI driver and DRM accel device for a vgpu virtual function.
- *
+ */
+
+/**
  * DOC: guest driver overview
  *
  * A VM sees its vGPU as a PCI function (VGPU_PCI_VENDOR_ID, VGPU_PCI_DEVICE_ID) with a
@@ -283,3 +285,4 @@ module_pci_driver(vgpu_pci_driver);
 
 MODULE_DESCRIPTION("vgpu guest driver: DRM accel device for a vgpu function");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(VGPU);

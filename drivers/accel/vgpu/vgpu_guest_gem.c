@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu_guest: buffer objects in the vGPU's memory window.
- *
+ */
+
+/**
  * DOC: buffer objects
  *
  * The window below VGPU_GUEST_BO_BASE belongs to the driver (ring, fence

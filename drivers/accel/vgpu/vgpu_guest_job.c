@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu_guest: jobs, the device ring, fences and error recovery.
- *
+ */
+
+/**
  * DOC: jobs, ring and recovery
  *
  * SUBMIT copies the caller's commands and BO handles into the kernel and
@@ -41,7 +43,7 @@
 #include <drm/drm_print.h>
 
 #include "vgpu_guest.h"
-#include "../../vgpu/vgpu_cmd.h"
+#include "../../vgpu/lib/vgpu_cmd.h"
 
 static const char *vgpu_fence_driver_name(struct dma_fence *fence)
 {

@@ -11,12 +11,13 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include "../vgpu_profile.c"
-#include "../vgpu_alloc.c"
-#include "../vgpu_cmd.c"
-#include "../vgpu_cmd_check.c"
-#include "../vgpu_crc32c.c"
-#include "../vgpu_sched_policy.c"
+#include "../lib/vgpu_alloc.h"
+#include "../lib/vgpu_cmd.h"
+#include "../lib/vgpu_profile.h"
+#include "../lib/vgpu_sched_policy.h"
+#include "../lib/vgpu_state.h"
+
+MODULE_IMPORT_NS(VGPU);
 
 #define MB VGPU_SZ_1M
 
@@ -302,7 +303,44 @@ static void vgpu_kunit_sched_fixed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, 200, idle);
 }
 
+/* The strongest hold names the state; a fault shows only without holds. */
+static void vgpu_kunit_control_state(struct kunit *test)
+{
+	static const struct {
+		u32 holds;
+		bool halted;
+		enum vgpu_state want;
+	} t[] = {
+		{ 0, false, VGPU_STATE_RUNNING },
+		{ 0, true, VGPU_STATE_FAULTED },
+		{ VGPU_HOLD_OPERATOR, false, VGPU_STATE_PAUSED },
+		{ VGPU_HOLD_OPERATOR, true, VGPU_STATE_PAUSED },
+		{ VGPU_HOLD_RESET, true, VGPU_STATE_RESETTING },
+		{ VGPU_HOLD_RESET | VGPU_HOLD_OPERATOR, false,
+		  VGPU_STATE_RESETTING },
+		{ VGPU_HOLD_REMOVED | VGPU_HOLD_RESET | VGPU_HOLD_OPERATOR, true,
+		  VGPU_STATE_REMOVING },
+	};
+	bool pause = false;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(t); i++)
+		KUNIT_EXPECT_EQ_MSG(test, t[i].want,
+				    vgpu_state_of(t[i].holds, t[i].halted),
+				    "holds %#x halted %d", t[i].holds,
+				    t[i].halted);
+	KUNIT_EXPECT_STREQ(test, "paused", vgpu_state_name(VGPU_STATE_PAUSED));
+	KUNIT_EXPECT_EQ(test, 0, vgpu_state_parse_request("pause\n", 6, &pause));
+	KUNIT_EXPECT_TRUE(test, pause);
+	KUNIT_EXPECT_EQ(test, 0, vgpu_state_parse_request("resume", 6, &pause));
+	KUNIT_EXPECT_FALSE(test, pause);
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			vgpu_state_parse_request("pause\n\n", 7, &pause));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vgpu_state_parse_request("", 0, &pause));
+}
+
 static struct kunit_case vgpu_kunit_cases[] = {
+	KUNIT_CASE(vgpu_kunit_control_state),
 	KUNIT_CASE(vgpu_kunit_sched_weights),
 	KUNIT_CASE(vgpu_kunit_sched_fixed),
 	KUNIT_CASE(vgpu_kunit_profile_default),

@@ -564,64 +564,6 @@ const char *vgpu_error_name(__u32 device_error)
 
 /* ---- CPU references -------------------------------------------------- */
 
-#define CRC32C_POLY	0x82f63b78u	/* Castagnoli, reflected */
-
-/* Slicing-by-8 tables: crc_tab[j][b] is b followed by j zero bytes. */
-static __u32 crc_tab[8][256];
-
-static void __attribute__((constructor)) crc_tab_init(void)
-{
-	unsigned int i, j;
-	__u32 crc;
-
-	for (i = 0; i < 256; i++) {
-		crc = i;
-		for (j = 0; j < 8; j++)
-			crc = (crc >> 1) ^ (CRC32C_POLY & -(crc & 1));
-		crc_tab[0][i] = crc;
-	}
-	for (i = 0; i < 256; i++)
-		for (j = 1; j < 8; j++)
-			crc_tab[j][i] = (crc_tab[j - 1][i] >> 8) ^
-					crc_tab[0][crc_tab[j - 1][i] & 0xff];
-}
-
-/**
- * vgpu_ref_crc32c() - CRC32C as the device computes it
- * @buf: the data
- * @len: bytes
- *
- * Castagnoli polynomial, reflected, initial value ~0, final xor ~0; the
- * CRC32C of "123456789" is 0xe3069283.
- *
- * Return: the CRC.
- */
-__u32 vgpu_ref_crc32c(const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-	__u32 crc = ~0u;
-
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	while (len >= 8) {
-		__u64 v;
-
-		memcpy(&v, p, sizeof(v));
-		v ^= crc;
-		crc = crc_tab[7][v & 0xff] ^ crc_tab[6][(v >> 8) & 0xff] ^
-		      crc_tab[5][(v >> 16) & 0xff] ^
-		      crc_tab[4][(v >> 24) & 0xff] ^
-		      crc_tab[3][(v >> 32) & 0xff] ^
-		      crc_tab[2][(v >> 40) & 0xff] ^
-		      crc_tab[1][(v >> 48) & 0xff] ^ crc_tab[0][v >> 56];
-		p += 8;
-		len -= 8;
-	}
-#endif
-	while (len--)
-		crc = (crc >> 8) ^ crc_tab[0][(crc ^ *p++) & 0xff];
-	return ~crc;
-}
-
 /**
  * vgpu_ref_gemm_i8() - GEMM_I8 as the device computes it
  * @a: A, @m x @k int8, row-major

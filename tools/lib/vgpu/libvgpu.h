@@ -7,8 +7,9 @@
  * maps buffer objects (BOs) in the vGPU's memory window, submits jobs of
  * struct vgpu_cmd and waits for them. The ioctls it wraps are those of
  * include/uapi/drm/vgpu_accel.h; the commands are those of
- * include/uapi/linux/vgpu.h. It also has CPU references of CRC32C and of the
- * int8 GEMM, so that programs can check what the device computed.
+ * include/uapi/linux/vgpu.h. It also has CPU references of CRC32C (the
+ * tools' vgpu_crc32c(), tools/lib/vgpu_crc32c.c, which libvgpu.a includes)
+ * and of the int8 GEMM, so that programs can check what the device computed.
  *
  * Every function that can fail returns 0 (or a non-negative value) on
  * success and a negative errno on failure. Functions on one &struct
@@ -25,6 +26,7 @@
 #include <drm/vgpu_accel.h>
 
 #include "../../include/vgpu_cmd_build.h"
+#include "../../include/vgpu_crc32c.h"
 
 /* The guest driver's name, as /sys/class/accel/accelN/device/driver. */
 #define VGPU_ACCEL_DRIVER	"vgpu_guest"
@@ -107,7 +109,6 @@ int vgpu_job_run(struct vgpu_accel *dev, const struct vgpu_cmd *cmds,
 
 const char *vgpu_error_name(__u32 device_error);
 
-__u32 vgpu_ref_crc32c(const void *buf, size_t len);
 void vgpu_ref_gemm_i8(const __s8 *a, const __s8 *b, __s32 *c, __u32 m,
 		      __u32 n, __u32 k);
 

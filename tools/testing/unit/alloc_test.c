@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests for the memory-window and engine-partition allocators
- * (drivers/vgpu/vgpu_alloc.c), including a randomised check that the
+ * (drivers/vgpu/lib/vgpu_alloc.c), including a randomised check that the
  * "available" count the driver reports is exact at every step.
  */
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests for the command validator and the work-unit executor
- * (drivers/vgpu/vgpu_cmd.c, drivers/vgpu/vgpu_crc32c.c).
+ * (drivers/vgpu/lib/vgpu_cmd.c).
  *
  * The executor reaches memory only through struct vgpu_mem_ops. The fake
  * here backs the window with a malloc'd buffer of exactly the window's size
@@ -14,7 +14,8 @@
  * written for COPY, FILL and CRC32C, at most a TILE x TILE x TILE_K block of
  * multiply-accumulates for GEMM. The validator's verdicts are checked
  * against the reference validator in ../cmd_ref.h, shared with the fuzz
- * target.
+ * target. The CRC32C the executor computes unit by unit is compared with
+ * vgpu_crc32c() over the whole buffer; crc32c_test checks that function.
  */
 #include <stdlib.h>
 
@@ -1035,20 +1036,6 @@ TEST(fill)
 		check_fill(_metadata, 4 * (1 + rnd_below(WIN / 4)), (u32)rnd());
 }
 
-/* CRC32C one bit at a time, straight from the polynomial. */
-static u32 ref_crc32c(const u8 *p, u64 len)
-{
-	u32 crc = ~0u;
-	unsigned int b;
-
-	while (len--) {
-		crc ^= *p++;
-		for (b = 0; b < 8; b++)
-			crc = (crc >> 1) ^ (0x82f63b78u & -(crc & 1));
-	}
-	return ~crc;
-}
-
 /* Run CRC32C over @data placed at a random offset; the stored result. */
 static u32 device_crc(struct __test_metadata *_metadata, const u8 *data,
 		      u64 len, u64 *steps)
@@ -1102,25 +1089,6 @@ TEST(crc32c_known_vectors)
 	for (i = 0; i < 32; i++)
 		buf[i] = 31 - i;
 	EXPECT_EQ(0x113fdb5c, device_crc(_metadata, buf, 32, &steps));
-	EXPECT_EQ(0xe3069283, ~vgpu_crc32c_update(~0u, (const u8 *)"123456789",
-						  9));
-	EXPECT_EQ(0, ~vgpu_crc32c_update(~0u, NULL, 0));
-}
-
-/* The table equals what the polynomial gives for each byte. */
-TEST(crc32c_table)
-{
-	unsigned int i, b;
-
-	for (i = 0; i < 256; i++) {
-		u8 byte = i;
-		u32 want = i;
-
-		for (b = 0; b < 8; b++)
-			want = (want >> 1) ^ (0x82f63b78u & -(want & 1));
-		ASSERT_EQ(want, vgpu_crc32c_update(0, &byte, 1))
-			TH_LOG("entry %u", i);
-	}
 }
 
 TEST(crc32c_multi_unit)
@@ -1137,7 +1105,7 @@ TEST(crc32c_multi_unit)
 	rnd_fill(data, WIN);
 	for (i = 0; i < ARRAY_SIZE(lens) + 10; i++) {
 		len = i < ARRAY_SIZE(lens) ? lens[i] : 1 + rnd_below(WIN - 16);
-		EXPECT_EQ(ref_crc32c(data, len),
+		EXPECT_EQ(vgpu_crc32c(data, len),
 			  device_crc(_metadata, data, len, &steps))
 			TH_LOG("len %llu", (unsigned long long)len);
 		EXPECT_EQ(div_up(len, UNIT), steps);
@@ -1156,7 +1124,7 @@ TEST(crc32c_dst_inside_src)
 
 	rng_seed(10);
 	fake_init(&f, WIN);
-	want = ref_crc32c(f.win, 3 * UNIT);
+	want = vgpu_crc32c(f.win, 3 * UNIT);
 	ASSERT_EQ(0, validate(&c, WIN, &bad));
 	run_cmd(&f, &c, 4, &r);
 	EXPECT_EQ(VGPU_STEP_DONE, r.ret);

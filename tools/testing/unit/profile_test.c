@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests for profile parsing and validation (drivers/vgpu/vgpu_profile.c).
+ * Unit tests for profile parsing and validation (drivers/vgpu/lib/vgpu_profile.c).
  */
 #include "kselftest_harness.h"
 #include "vgpu_profile.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests for the scheduling policy maths (drivers/vgpu/vgpu_sched_policy.c)
+ * Unit tests for the scheduling policy maths (drivers/vgpu/lib/vgpu_sched_policy.c)
  * driven by a simulated clock: shares, ordering, work conservation and
  * starvation-freedom over hundreds of thousands of decisions.
  */

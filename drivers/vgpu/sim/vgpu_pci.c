@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu PCI config space emulation.
- *
+ */
+
+/**
  * DOC: config space
  *
  * Each vGPU is a PCIe endpoint (type 0 header) of class "processing
@@ -23,7 +25,7 @@
  */
 #include <linux/pci_regs.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 #define VGPU_CAP_EXP		0x40
 #define VGPU_CAP_MSIX		0x80
@@ -183,12 +185,14 @@ static u32 vgpu_merge(u32 old, u32 off, u32 size, u32 val)
  * @off: offset
  * @size: 1, 2 or 4, naturally aligned
  * @val: the value written
+ * @reset: set to true if the write starts a function level reset, which the
+ *	   caller does once it has dropped &vgpu.lock (as for
+ *	   vgpu_regs_write()); left alone otherwise
  *
  * Return: 0, or -EINVAL for an access that is out of range or misaligned.
- * A write that starts a function level reset returns 1: the caller resets
- * the vGPU once it has dropped &vgpu.lock.
  */
-int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val)
+int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val,
+		   bool *reset)
 {
 	u32 reg = off & ~3u, old, v;
 
@@ -221,8 +225,10 @@ int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val)
 		break;
 	case VGPU_CAP_EXP + PCI_EXP_DEVCTL:
 		/* v has BCR_FLR only if this write set it (it reads 0). */
-		if (v & PCI_EXP_DEVCTL_BCR_FLR)
-			return 1;
+		if (v & PCI_EXP_DEVCTL_BCR_FLR) {
+			*reset = true;
+			return 0;
+		}
 		v = (old & ~VGPU_DEVCTL_WRITABLE) | (v & VGPU_DEVCTL_WRITABLE);
 		v &= ~(u32)PCI_EXP_DEVCTL_BCR_FLR;
 		v = (v & 0xffff) | (old & 0xffff0000);
@@ -248,6 +254,7 @@ int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val)
  */
 bool vgpu_mem_enabled(struct vgpu *vgpu)
 {
+	lockdep_assert_held(&vgpu->lock);
 	return vgpu->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY;
 }
 
@@ -259,5 +266,6 @@ bool vgpu_mem_enabled(struct vgpu *vgpu)
  */
 bool vgpu_master_enabled(struct vgpu *vgpu)
 {
+	lockdep_assert_held(&vgpu->lock);
 	return vgpu->cfg[PCI_COMMAND] & PCI_COMMAND_MASTER;
 }

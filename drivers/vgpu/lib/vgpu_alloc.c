@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu resource allocators (pure logic).
- *
+ */
+
+/**
  * DOC: memory windows and engine partitions
  *
  * Device memory is a bitmap of 1 MiB granules. A memory window is a power of
@@ -68,6 +70,7 @@ size_t vgpu_mem_map_words(u64 size)
 
 	return (size_t)((granules + 63) / 64);
 }
+EXPORT_SYMBOL_VGPU(vgpu_mem_map_words);
 
 /**
  * vgpu_mem_init() - set up an empty memory pool
@@ -88,6 +91,7 @@ int vgpu_mem_init(struct vgpu_mem_pool *pool, u64 size, u64 *map)
 	pool->used = 0;
 	return 0;
 }
+EXPORT_SYMBOL_VGPU(vgpu_mem_init);
 
 /**
  * vgpu_mem_alloc() - allocate a naturally aligned window
@@ -116,6 +120,7 @@ int vgpu_mem_alloc(struct vgpu_mem_pool *pool, u64 size, u64 *offset)
 	}
 	return -ENOSPC;
 }
+EXPORT_SYMBOL_VGPU(vgpu_mem_alloc);
 
 /**
  * vgpu_mem_free() - return a window to the pool
@@ -131,6 +136,7 @@ void vgpu_mem_free(struct vgpu_mem_pool *pool, u64 offset, u64 size)
 	vgpu_set_bits(pool->map, first, n, false);
 	pool->used -= n;
 }
+EXPORT_SYMBOL_VGPU(vgpu_mem_free);
 
 /**
  * vgpu_mem_free_slots() - how many windows of @size could be allocated now
@@ -152,6 +158,7 @@ u32 vgpu_mem_free_slots(const struct vgpu_mem_pool *pool, u64 size)
 			slots++;
 	return slots;
 }
+EXPORT_SYMBOL_VGPU(vgpu_mem_free_slots);
 
 /**
  * vgpu_mem_free_bytes() - device memory not in any window
@@ -163,6 +170,7 @@ u64 vgpu_mem_free_bytes(const struct vgpu_mem_pool *pool)
 {
 	return (u64)(pool->granules - pool->used) * VGPU_MEM_GRANULE;
 }
+EXPORT_SYMBOL_VGPU(vgpu_mem_free_bytes);
 
 /**
  * vgpu_engines_init() - set up an engine pool with no partitions
@@ -183,6 +191,7 @@ int vgpu_engines_init(struct vgpu_engine_pool *pool, u32 num_engines)
 		pool->parts[i].profile = VGPU_PART_NONE;
 	return 0;
 }
+EXPORT_SYMBOL_VGPU(vgpu_engines_init);
 
 static u64 vgpu_engine_mask(u32 first, u32 count)
 {
@@ -240,6 +249,7 @@ int vgpu_part_join(struct vgpu_engine_pool *pool, int profile,
 	}
 	return -ENOSPC;
 }
+EXPORT_SYMBOL_VGPU(vgpu_part_join);
 
 /**
  * vgpu_part_leave() - remove a vGPU from its partition
@@ -257,6 +267,7 @@ void vgpu_part_leave(struct vgpu_engine_pool *pool, int part)
 	pool->busy &= ~vgpu_engine_mask(pp->first, pp->count);
 	pp->profile = VGPU_PART_NONE;
 }
+EXPORT_SYMBOL_VGPU(vgpu_part_leave);
 
 /**
  * vgpu_part_seats() - vGPUs of @profile the engines could still take
@@ -284,6 +295,7 @@ u32 vgpu_part_seats(const struct vgpu_engine_pool *pool, int profile,
 			seats += p->share;
 	return seats;
 }
+EXPORT_SYMBOL_VGPU(vgpu_part_seats);
 
 /**
  * vgpu_engines_free() - engines that belong to no partition
@@ -300,3 +312,4 @@ u32 vgpu_engines_free(const struct vgpu_engine_pool *pool)
 			n++;
 	return n;
 }
+EXPORT_SYMBOL_VGPU(vgpu_engines_free);

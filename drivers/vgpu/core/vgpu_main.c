@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu: virtual GPUs for virtual machines, carved from one physical device.
- *
+ */
+
+/**
  * DOC: module parameters
  *
  * All parameters are read once, at load; malformed or contradictory values
@@ -17,7 +19,7 @@
 #include <linux/moduleparam.h>
 #include <linux/slab.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 #define VGPU_MIN_MEM_MB		16
 #define VGPU_MAX_MEM_MB		65536
@@ -151,3 +153,4 @@ module_exit(vgpu_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Virtual GPUs for virtual machines (mdev/VFIO)");
 MODULE_AUTHOR("The vgpu developers");
+MODULE_IMPORT_NS(VGPU);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu interrupts as the VFIO user sees them: eventfds.
- *
+ */
+
+/**
  * DOC: interrupts
  *
  * VFIO_PCI_MSIX_IRQ_INDEX has two vectors, VGPU_MSIX_COMPLETION and
@@ -18,7 +20,7 @@
 #include <linux/vfio.h>
 
 #include "vgpu_compat.h"
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 static void vgpu_swap_trigger(struct eventfd_ctx **slot,
 			      struct eventfd_ctx *ctx)

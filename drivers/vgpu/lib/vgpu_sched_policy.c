@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu scheduling policies (pure logic).
- *
+ */
+
+/**
  * DOC: scheduling policies
  *
  * The vGPUs of one engine partition share its engines in time slices. Each
@@ -55,6 +57,7 @@ const char *vgpu_policy_name(enum vgpu_policy policy)
 {
 	return policy < VGPU_POLICY_COUNT ? vgpu_policy_names[policy] : "?";
 }
+EXPORT_SYMBOL_VGPU(vgpu_policy_name);
 
 /**
  * vgpu_policy_parse() - a policy from its name
@@ -75,6 +78,7 @@ int vgpu_policy_parse(const char *s, size_t len)
 			return i;
 	return -EINVAL;
 }
+EXPORT_SYMBOL_VGPU(vgpu_policy_parse);
 
 /**
  * vgpu_sched_part_init() - set up an empty partition
@@ -93,6 +97,7 @@ void vgpu_sched_part_init(struct vgpu_sched_part *p, enum vgpu_policy policy,
 	p->share = share;
 	p->engines = engines;
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_part_init);
 
 /* Smallest virtual time among busy vGPUs (all if none busy), skipping @x. */
 static u64 vgpu_min_vtime(const struct vgpu_sched_part *p,
@@ -133,6 +138,7 @@ int vgpu_sched_add(struct vgpu_sched_part *p, struct vgpu_sched_entity *e)
 	p->ent[p->n] = e;
 	return p->n++;
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_add);
 
 /**
  * vgpu_sched_remove() - remove a vGPU from its partition
@@ -155,6 +161,7 @@ void vgpu_sched_remove(struct vgpu_sched_part *p, struct vgpu_sched_entity *e)
 	if (p->n && p->policy != VGPU_POLICY_FIXED_SHARE && p->cursor >= p->n)
 		p->cursor = 0;
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_remove);
 
 /**
  * vgpu_sched_set_busy() - note whether a vGPU has work
@@ -176,6 +183,7 @@ void vgpu_sched_set_busy(struct vgpu_sched_part *p,
 	}
 	e->busy = busy;
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_set_busy);
 
 static u64 vgpu_slice_of(const struct vgpu_sched_part *p,
 			 const struct vgpu_sched_entity *e)
@@ -266,6 +274,7 @@ struct vgpu_sched_pick vgpu_sched_pick(struct vgpu_sched_part *p)
 		return vgpu_pick_best_effort(p);
 	}
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_pick);
 
 /**
  * vgpu_window_charge() - add run time to a recent-use window
@@ -286,6 +295,7 @@ void vgpu_window_charge(struct vgpu_busy_window *w, u64 ran_ns, u64 now_ns)
 	}
 	w->busy[0] += ran_ns;
 }
+EXPORT_SYMBOL_VGPU(vgpu_window_charge);
 
 /**
  * vgpu_window_permille() - recent use per mille of @engines engines' time
@@ -308,6 +318,7 @@ u32 vgpu_window_permille(const struct vgpu_busy_window *w, u64 now_ns,
 		busy = cap;
 	return (u32)(busy * 1000 / cap);
 }
+EXPORT_SYMBOL_VGPU(vgpu_window_permille);
 
 /**
  * vgpu_sched_index() - a vGPU's index in its partition
@@ -326,6 +337,7 @@ int vgpu_sched_index(const struct vgpu_sched_part *p,
 			return i;
 	return -1;
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_index);
 
 /**
  * vgpu_sched_account() - charge a slice
@@ -351,6 +363,7 @@ void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
 	vgpu_window_charge(&e->win, ran_ns, now_ns);
 	e->vtime += ran_ns * VGPU_WEIGHT_MAX / (e->weight ? e->weight : 1);
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_account);
 
 /**
  * vgpu_sched_account_idle() - charge an idle slot of equal or fixed share
@@ -363,6 +376,7 @@ void vgpu_sched_account_idle(struct vgpu_sched_part *p, u64 idle_ns)
 					  (s64)p->timeslice_ns -
 					  (s64)idle_ns);
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_account_idle);
 
 /**
  * vgpu_sched_share_permille() - a vGPU's recent share of its partition
@@ -378,3 +392,4 @@ u32 vgpu_sched_share_permille(const struct vgpu_sched_part *p,
 {
 	return vgpu_window_permille(&e->win, now_ns, p->engines);
 }
+EXPORT_SYMBOL_VGPU(vgpu_sched_share_permille);

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vgpu sysfs: read-only views of parent devices and vGPU instances.
+ * vgpu sysfs: the knobs and counters of parent devices and vGPU instances.
  *
+ * Files marked (RW) take writes; every other file is read-only. Writes are
+ * validated before anything changes (vgpu_store_u64()).
+ */
+
+/**
  * DOC: sysfs tree
  *
  * ::
@@ -20,6 +25,8 @@
  *           name, description, device_api, available_instances, create
  *
  *   /sys/bus/mdev/devices/UUID/vgpu/        one vGPU
+ *       state                               running|faulted|paused|resetting|
+ *                                           removing; "pause"/"resume" (RW)
  *       profile                             its type's name
  *       mem_offset_bytes, mem_size_bytes    its memory window
  *       engines                             its partition's engines, "2-3"
@@ -27,7 +34,8 @@
  *       partition_users, partition_share    vGPUs in it now / at most
  *       weight, timeslice_us                scheduling (RW)
  *       busy_ns, slices, preemptions        scheduler counters
- *       commands, bytes, errors, resets     execution counters
+ *       commands, bytes, errors, resets,    execution counters
+ *       dma_stalls
  *       share_permille                      recent share of its partition
  *
  * Documentation/ABI/testing/sysfs-class-vgpu is the user-facing contract.
@@ -37,7 +45,7 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 #define VGPU_DEV_SHOW(_name, _fmt, _expr)				\
 static ssize_t _name##_show(struct device *d,				\
@@ -148,12 +156,16 @@ static ssize_t vgpu_limit_store(struct device *d, const char *name,
 				const char *buf, size_t count, u64 max,
 				u64 unit, u64 *ns)
 {
+	struct vgpu_device *dev = to_vgpu_device(d);
 	u64 v;
 	int ret = vgpu_store_u64(d, name, buf, 0, max, &v);
 
 	if (ret)
 		return ret;
+	/* Written under the device lock, read locklessly by the engines. */
+	mutex_lock(&dev->lock);
 	WRITE_ONCE(*ns, v * unit);
+	mutex_unlock(&dev->lock);
 	return count;
 }
 
@@ -342,29 +354,39 @@ VGPU_STAT_SHOW(errors, offsetof(struct vgpu_stats, errors));
 VGPU_STAT_SHOW(resets, offsetof(struct vgpu_stats, resets));
 VGPU_STAT_SHOW(dma_stalls, offsetof(struct vgpu_stats, dma_stalls));
 
+/* What vgpu_sched_read() reads of a vGPU's scheduling state. */
+enum vgpu_sched_field {
+	VGPU_SCHED_BUSY_NS,
+	VGPU_SCHED_SLICES,
+	VGPU_SCHED_PREEMPTIONS,
+	VGPU_SCHED_WEIGHT,
+	VGPU_SCHED_TIMESLICE_US,
+	VGPU_SCHED_SHARE_PERMILLE,
+};
+
 /* Scheduler state under the partition's lock. */
-static u64 vgpu_sched_read(struct vgpu *vgpu, int what)
+static u64 vgpu_sched_read(struct vgpu *vgpu, enum vgpu_sched_field what)
 {
-	u64 v;
+	u64 v = 0;
 
 	spin_lock(&vgpu->prt->lock);
 	switch (what) {
-	case 0:
+	case VGPU_SCHED_BUSY_NS:
 		v = vgpu->se.busy_ns;
 		break;
-	case 1:
+	case VGPU_SCHED_SLICES:
 		v = vgpu->se.slices;
 		break;
-	case 2:
+	case VGPU_SCHED_PREEMPTIONS:
 		v = vgpu->preemptions;
 		break;
-	case 3:
+	case VGPU_SCHED_WEIGHT:
 		v = vgpu->se.weight;
 		break;
-	case 4:
+	case VGPU_SCHED_TIMESLICE_US:
 		v = vgpu->se.timeslice_ns / NSEC_PER_USEC;
 		break;
-	default:
+	case VGPU_SCHED_SHARE_PERMILLE:
 		v = vgpu_sched_share_permille(&vgpu->prt->sp, &vgpu->se,
 					      ktime_get_ns());
 		break;
@@ -381,16 +403,16 @@ static ssize_t _name##_show(struct device *d,				\
 			  vgpu_sched_read(dev_get_drvdata(d), _what));	\
 }
 
-VGPU_SCHED_SHOW(busy_ns, 0)
+VGPU_SCHED_SHOW(busy_ns, VGPU_SCHED_BUSY_NS)
 static DEVICE_ATTR_RO(busy_ns);
-VGPU_SCHED_SHOW(slices, 1)
+VGPU_SCHED_SHOW(slices, VGPU_SCHED_SLICES)
 static DEVICE_ATTR_RO(slices);
-VGPU_SCHED_SHOW(preemptions, 2)
+VGPU_SCHED_SHOW(preemptions, VGPU_SCHED_PREEMPTIONS)
 static DEVICE_ATTR_RO(preemptions);
-VGPU_SCHED_SHOW(share_permille, 5)
+VGPU_SCHED_SHOW(share_permille, VGPU_SCHED_SHARE_PERMILLE)
 static DEVICE_ATTR_RO(share_permille);
-VGPU_SCHED_SHOW(weight, 3)
-VGPU_SCHED_SHOW(vgpu_timeslice_us, 4)
+VGPU_SCHED_SHOW(weight, VGPU_SCHED_WEIGHT)
+VGPU_SCHED_SHOW(vgpu_timeslice_us, VGPU_SCHED_TIMESLICE_US)
 
 static ssize_t weight_store(struct device *d, struct device_attribute *attr,
 			    const char *buf, size_t count)
@@ -433,11 +455,40 @@ static ssize_t vgpu_timeslice_us_store(struct device *d,
 	return count;
 }
 
+static ssize_t state_show(struct device *d, struct device_attribute *attr,
+			  char *buf)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+
+	return sysfs_emit(buf, "%s\n",
+			  vgpu_state_name(vgpu_control_state(vgpu)));
+}
+
+static ssize_t state_store(struct device *d, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	bool pause;
+
+	if (vgpu_state_parse_request(buf, count, &pause)) {
+		dev_err(d, "state: '%.*s' is neither pause nor resume\n",
+			(int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	if (pause)
+		vgpu_control_hold(vgpu, VGPU_HOLD_OPERATOR);
+	else
+		vgpu_control_release(vgpu, VGPU_HOLD_OPERATOR);
+	return count;
+}
+static DEVICE_ATTR_RW(state);
+
 static struct device_attribute dev_attr_vgpu_timeslice_us =
 	__ATTR(timeslice_us, 0644, vgpu_timeslice_us_show,
 	       vgpu_timeslice_us_store);
 
 static struct attribute *vgpu_instance_attrs[] = {
+	&dev_attr_state.attr,
 	&dev_attr_weight.attr,
 	&dev_attr_vgpu_timeslice_us.attr,
 	&dev_attr_busy_ns.attr,

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu mdev frontend: vGPU instances as mediated devices and VFIO devices.
- *
+ */
+
+/**
  * DOC: vGPU lifetime
  *
  * ``echo UUID > .../mdev_supported_types/vgpu-TYPE/create`` makes the mdev
@@ -26,7 +28,7 @@
 #include <linux/vfio.h>
 
 #include "vgpu_compat.h"
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 static struct vgpu *to_vgpu(struct vfio_device *vdev)
 {
@@ -53,6 +55,7 @@ static int vgpu_vfio_init(struct vfio_device *vdev)
 
 	vgpu->dev = type->dev;
 	vgpu->mdev = mdev;
+	mutex_init(&vgpu->ctl_lock);
 	mutex_init(&vgpu->lock);
 	mutex_init(&vgpu->unit_lock);
 	mutex_init(&vgpu->irq_lock);
@@ -76,13 +79,14 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 {
 	struct vgpu *vgpu = to_vgpu(vdev);
 
-	vgpu_sched_pause(vgpu);
+	vgpu_control_hold(vgpu, VGPU_HOLD_REMOVED);
 	vgpu_dma_fini(vgpu);
 	vgpu_resources_put(vgpu);
 	kvfree(vgpu->exec);
 	mutex_destroy(&vgpu->irq_lock);
 	mutex_destroy(&vgpu->unit_lock);
 	mutex_destroy(&vgpu->lock);
+	mutex_destroy(&vgpu->ctl_lock);
 }
 
 /*
@@ -91,7 +95,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
  */
 static void vgpu_restart(struct vgpu *vgpu, bool cfg, bool reset)
 {
-	vgpu_sched_pause(vgpu);
+	vgpu_control_hold(vgpu, VGPU_HOLD_RESET);
 	mutex_lock(&vgpu->lock);
 	vgpu_regs_reset(vgpu);
 	if (cfg)
@@ -101,7 +105,7 @@ static void vgpu_restart(struct vgpu *vgpu, bool cfg, bool reset)
 		vgpu->stats.resets++;
 	}
 	mutex_unlock(&vgpu->lock);
-	vgpu_sched_resume(vgpu);
+	vgpu_control_release(vgpu, VGPU_HOLD_RESET);
 }
 
 /**
@@ -160,9 +164,7 @@ static int vgpu_reg_access(struct vgpu *vgpu, unsigned int index, u32 off,
 		if (size == 8) {
 			ret = -EINVAL;
 		} else if (write) {
-			ret = vgpu_cfg_write(vgpu, off, size, v32);
-			reset = ret == 1;
-			ret = ret == 1 ? 0 : ret;
+			ret = vgpu_cfg_write(vgpu, off, size, v32, &reset);
 		} else {
 			ret = vgpu_cfg_read(vgpu, off, size, &v32);
 			*val = v32;

@@ -15,10 +15,11 @@
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
 
-#include "vgpu_alloc.h"
-#include "vgpu_cmd.h"
-#include "vgpu_profile.h"
-#include "vgpu_sched_policy.h"
+#include "lib/vgpu_alloc.h"
+#include "lib/vgpu_cmd.h"
+#include "lib/vgpu_profile.h"
+#include "lib/vgpu_sched_policy.h"
+#include "lib/vgpu_state.h"
 
 /* Most simulated devices the module creates. */
 #define VGPU_MAX_DEVICES	8
@@ -45,7 +46,7 @@ struct vgpu;
 /**
  * struct vgpu_prt - the scheduler's view of one engine partition
  * @lock: protects @sp, the &vgpu_sched_entity of every member, the members'
- *	  &vgpu.paused and &vgpu.preemptions, and the @prt pointers of the
+ *	  &vgpu.holds and &vgpu.preemptions, and the @prt pointers of the
  *	  partition's engines
  * @sp: policy state
  * @first: first engine of the partition
@@ -280,10 +281,14 @@ struct vgpu_stall {
  * @nr_pages: entries in @pages
  * @prt: its partition's scheduler state
  * @se: its scheduling state, under @prt's lock
- * @paused: not to be scheduled (reset, close, removal), under @prt's lock
+ * @holds: enum vgpu_hold bits; while any is set the vGPU is not scheduled;
+ *	   under @prt's lock (a copy of @ctl_holds)
  * @preemptions: slices that ended with work left, under @prt's lock
  * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
  * @kick_picks: @prt's picks then, under @prt's lock
+ * @ctl_lock: serialises control transitions (vgpu_control.c); protects
+ *	      @ctl_holds; taken before @lock
+ * @ctl_holds: enum vgpu_hold bits taken and not yet dropped
  * @lock: protects @cfg, @bar, @regs, @exec_active, @exec_gen, @irq_pending,
  *	  @cmd_run_ns, @stats and @stall
  * @unit_lock: held by the engine while it runs a work unit of @exec (which
@@ -319,11 +324,13 @@ struct vgpu {
 
 	struct vgpu_prt *prt;
 	struct vgpu_sched_entity se;
-	bool paused;
+	u32 holds;
 	u64 preemptions;
 	u64 kick_ns;
 	u64 kick_picks;
 
+	struct mutex ctl_lock; /* see above */
+	u32 ctl_holds;
 	struct mutex lock; /* see above */
 	struct mutex unit_lock; /* see above */
 	u8 cfg[VGPU_CFG_SIZE];
@@ -400,7 +407,8 @@ struct dentry *vgpu_debugfs_root(void);
 /* vgpu_pci.c: config space */
 void vgpu_cfg_init(struct vgpu *vgpu);
 int vgpu_cfg_read(struct vgpu *vgpu, u32 off, u32 size, u32 *val);
-int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val);
+int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val,
+		   bool *reset);
 bool vgpu_mem_enabled(struct vgpu *vgpu);
 bool vgpu_master_enabled(struct vgpu *vgpu);
 
@@ -441,11 +449,15 @@ void vgpu_engines_stop(struct vgpu_device *dev);
 void vgpu_sched_join(struct vgpu *vgpu, bool new_partition);
 void vgpu_sched_leave(struct vgpu *vgpu, bool last);
 void vgpu_sched_kick(struct vgpu *vgpu);
-void vgpu_sched_pause(struct vgpu *vgpu);
-void vgpu_sched_resume(struct vgpu *vgpu);
+void vgpu_sched_hold(struct vgpu *vgpu, u32 holds);
 void vgpu_sched_apply(struct vgpu_device *dev);
 void vgpu_sched_debugfs_init(struct vgpu_device *dev);
 void vgpu_sched_debugfs_exit(struct vgpu_device *dev);
+
+/* vgpu_control.c: control state transitions */
+void vgpu_control_hold(struct vgpu *vgpu, u32 why);
+void vgpu_control_release(struct vgpu *vgpu, u32 why);
+enum vgpu_state vgpu_control_state(struct vgpu *vgpu);
 
 /* Function reset: stop the queue, drop work, zero the window. */
 void vgpu_function_reset(struct vgpu *vgpu, bool cfg);

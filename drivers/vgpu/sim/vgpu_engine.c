@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu command execution: one work unit of a vGPU's ring at a time.
- *
+ */
+
+/**
  * DOC: ring execution and the watchdog
  *
  * vgpu_run_unit() is what an engine thread (vgpu_sched.c) calls between
@@ -21,7 +23,7 @@
 #include <linux/highmem.h>
 #include <linux/ktime.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 /* Copy between a window range (validated by the caller) and a buffer. */
 static void vgpu_window_rw(struct vgpu *vgpu, u64 off, void *buf,
@@ -85,6 +87,7 @@ static bool vgpu_fetch(struct vgpu *vgpu)
 	u64 bad;
 	int err;
 
+	lockdep_assert_held(&vgpu->lock);
 	vgpu_window_rw(vgpu, r->ring_base + (u64)r->head * sizeof(cmd), &cmd,
 		       sizeof(cmd), false);
 	err = vgpu_cmd_validate(&cmd, vgpu->mem_size, &bad);
@@ -103,6 +106,7 @@ static void vgpu_complete(struct vgpu *vgpu)
 	struct vgpu_regs *r = &vgpu->regs;
 	const struct vgpu_cmd *c = &vgpu->exec->cmd;
 
+	lockdep_assert_held(&vgpu->lock);
 	vgpu_exec_drop(vgpu);
 	r->head = (r->head + 1) & (r->ring_size - 1);
 	r->completed++;
@@ -122,6 +126,7 @@ static bool vgpu_watchdog(struct vgpu *vgpu, u64 unit_ns)
 	u64 unit = READ_ONCE(dev->preempt_timeout_ns);
 	const char *why;
 
+	lockdep_assert_held(&vgpu->lock);
 	if (unit && unit_ns > unit)
 		why = "a work unit overran the preemption timeout";
 	else if (job && vgpu->exec_active && vgpu->cmd_run_ns > job)

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu DMA into guest memory, bounded in time.
- *
+ */
+
+/**
  * DOC: DMA that cannot complete
  *
  * A COPY with a DMA address makes the engine thread copy to or from the VFIO
@@ -36,7 +38,7 @@
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 /* Interrupt the copy in progress, if any; any context. */
 static void vgpu_dma_guard_fire(struct vgpu_dma_guard *g)

@@ -11,11 +11,19 @@
 #define VGPU_PURE_H
 
 #ifdef __KERNEL__
+#include <linux/export.h>
 #include <linux/types.h>
 #include <linux/errno.h>
 #include <linux/string.h>
 #include <linux/kernel.h>
+
+/*
+ * The pure files are built once, into vgpu_lib.ko, which exports what they
+ * define to vgpu.ko, vgpu_guest.ko and the KUnit suites (namespace VGPU).
+ */
+#define EXPORT_SYMBOL_VGPU(sym)	EXPORT_SYMBOL_NS_GPL(sym, VGPU)
 #else
+#define EXPORT_SYMBOL_VGPU(sym)	extern int vgpu_no_export_##sym
 #include <stdbool.h>
 #include <stddef.h>
 #include <errno.h>

@@ -2,7 +2,9 @@
 /*
  * vgpu parent devices: /sys/class/vgpu/vgpuN, their mdev types and the
  * resources (memory windows, engine partitions) that vGPUs take from them.
- *
+ */
+
+/**
  * DOC: parent device lifetime
  *
  * vgpu_device_create() registers a device in the "vgpu" class, then an mdev
@@ -13,7 +15,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 static struct class vgpu_class = {
 	.name = "vgpu",

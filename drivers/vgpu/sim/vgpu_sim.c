@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu sim backend: a physical device modelled in software.
- *
+ */
+
+/**
  * DOC: sim backend memory
  *
  * The simulated device's memory is host RAM. The core decides where each
@@ -14,7 +16,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 static void vgpu_sim_free_pages(struct page **pages, unsigned long n)
 {

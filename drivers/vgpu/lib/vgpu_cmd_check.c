@@ -2,7 +2,9 @@
 /*
  * vgpu command validation (pure logic), shared by the device model in
  * vgpu.ko, the guest driver vgpu_guest.ko, the unit tests and the fuzzer.
- *
+ */
+
+/**
  * DOC: command validation
  *
  * vgpu_cmd_validate() checks a command before any memory is touched: opcode,
@@ -158,6 +160,7 @@ int vgpu_cmd_validate(const struct vgpu_cmd *cmd, u64 window, u64 *bad_addr)
 	}
 	return VGPU_ERR_OPCODE;
 }
+EXPORT_SYMBOL_VGPU(vgpu_cmd_validate);
 
 /**
  * vgpu_caps() - the VGPU_REG_CAPS value
@@ -168,6 +171,7 @@ u32 vgpu_caps(void)
 {
 	return (1u << VGPU_OP_COUNT) - 1;
 }
+EXPORT_SYMBOL_VGPU(vgpu_caps);
 
 /**
  * vgpu_cmd_ranges() - the window ranges a command reads or writes
@@ -217,3 +221,4 @@ unsigned int vgpu_cmd_ranges(const struct vgpu_cmd *cmd,
 	}
 	return n;
 }
+EXPORT_SYMBOL_VGPU(vgpu_cmd_ranges);

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu profile parsing and validation (pure logic).
- *
+ */
+
+/**
  * DOC: profile specification
  *
  * The ``profiles`` module parameter is a comma-separated list of
@@ -100,6 +102,7 @@ int vgpu_parse_size(const char *s, size_t len, u64 *out)
 	*out = v << shift;
 	return 0;
 }
+EXPORT_SYMBOL_VGPU(vgpu_parse_size);
 
 static int vgpu_parse_name(const char *s, size_t len, char *name)
 {
@@ -240,6 +243,7 @@ int vgpu_profiles_parse(const char *spec, struct vgpu_profile *out,
 	*count = n;
 	return 0;
 }
+EXPORT_SYMBOL_VGPU(vgpu_profiles_parse);
 
 /**
  * vgpu_profiles_check() - check profiles against one device's resources
@@ -278,3 +282,4 @@ int vgpu_profiles_check(const struct vgpu_profile *p, unsigned int count,
 	}
 	return 0;
 }
+EXPORT_SYMBOL_VGPU(vgpu_profiles_check);

@@ -2,7 +2,9 @@
 /*
  * vgpu scheduler: one kernel thread per engine time-slicing the vGPUs of the
  * engine's partition.
- *
+ */
+
+/**
  * DOC: engine threads
  *
  * Each engine of a device is a kthread named "vgpuN-eM". While its engines
@@ -19,10 +21,10 @@
  *
  * Locking: &vgpu_prt.lock (a spinlock) protects the policy state and nests
  * inside &vgpu.lock and &vgpu_device.lock, never the other way round; an
- * engine runs work units with no partition lock held. vgpu_sched_pause()
- * marks a vGPU paused and waits until no engine runs it: reset, close and
- * removal go through it, after which the vGPU is only touched again once
- * resumed.
+ * engine runs work units with no partition lock held. vgpu_sched_hold()
+ * keeps a vGPU off the engines and waits until no engine runs it: the
+ * control transitions (vgpu_control.c: pause, reset, close, removal) go
+ * through it, after which the vGPU is only touched again once released.
  */
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -33,7 +35,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 static void vgpu_prt_wake(struct vgpu_device *dev, struct vgpu_prt *prt)
 {
@@ -71,7 +73,7 @@ void vgpu_sched_join(struct vgpu *vgpu, bool new_partition)
 		for (i = part->first; i < part->first + part->count; i++)
 			WRITE_ONCE(dev->engine[i].prt, prt);
 	}
-	vgpu->paused = false;
+	vgpu->holds = 0;
 	vgpu_sched_add(&prt->sp, &vgpu->se);
 	spin_unlock(&prt->lock);
 	if (new_partition)
@@ -110,12 +112,12 @@ void vgpu_sched_kick(struct vgpu *vgpu)
 	bool wake;
 
 	spin_lock(&prt->lock);
-	wake = !vgpu->paused && !vgpu->se.busy;
+	wake = !vgpu->holds && !vgpu->se.busy;
 	if (wake && !vgpu->se.running) {
 		vgpu->kick_ns = ktime_get_ns();
 		vgpu->kick_picks = prt->picks;
 	}
-	if (!vgpu->paused)
+	if (!vgpu->holds)
 		vgpu_sched_set_busy(&prt->sp, &vgpu->se, true);
 	spin_unlock(&prt->lock);
 	if (wake)
@@ -133,36 +135,31 @@ static bool vgpu_sched_running(struct vgpu *vgpu)
 }
 
 /**
- * vgpu_sched_pause() - stop scheduling a vGPU and wait until it is off its
- * engine
+ * vgpu_sched_hold() - set what keeps a vGPU off the engines
  * @vgpu: the vGPU; the caller must not hold &vgpu.lock
+ * @holds: enum vgpu_hold bits (vgpu_control.c); 0 lets it be scheduled
  *
- * The wait is short and bounded: the engine finishes the work unit it is
- * running, and the only part of a unit that could wait on something outside
- * the driver, a DMA into guest memory, is aborted here (vgpu_dma.c).
+ * With any hold set, the vGPU is no longer picked and this waits until it
+ * is off its engine. The wait is short and bounded: the engine finishes the
+ * work unit it is running, and the only part of a unit that could wait on
+ * something outside the driver, a DMA into guest memory, is aborted here
+ * (vgpu_dma.c). Dropping the holds does not wake an engine; the caller kicks
+ * the vGPU if it has work.
  */
-void vgpu_sched_pause(struct vgpu *vgpu)
+void vgpu_sched_hold(struct vgpu *vgpu, u32 holds)
 {
 	struct vgpu_prt *prt = vgpu->prt;
 
+	lockdep_assert_not_held(&vgpu->lock);
 	spin_lock(&prt->lock);
-	vgpu->paused = true;
-	vgpu_sched_set_busy(&prt->sp, &vgpu->se, false);
+	vgpu->holds = holds;
+	if (holds)
+		vgpu_sched_set_busy(&prt->sp, &vgpu->se, false);
 	spin_unlock(&prt->lock);
-	/* An engine leaves after its unit; a DMA must not make that wait. */
+	if (!holds)
+		return;
 	vgpu_dma_abort(vgpu);
 	wait_event(prt->done_wq, !vgpu_sched_running(vgpu));
-}
-
-/**
- * vgpu_sched_resume() - let a paused vGPU be scheduled again
- * @vgpu: the vGPU
- */
-void vgpu_sched_resume(struct vgpu *vgpu)
-{
-	spin_lock(&vgpu->prt->lock);
-	vgpu->paused = false;
-	spin_unlock(&vgpu->prt->lock);
 }
 
 /**
@@ -245,7 +242,7 @@ static u64 vgpu_engine_run(struct vgpu *vgpu, u64 slice_ns, u64 *now)
 	do {
 		more = vgpu_run_unit(vgpu, &unit);
 		ran += unit;
-	} while (more && ran + unit < slice_ns && !READ_ONCE(vgpu->paused));
+	} while (more && ran + unit < slice_ns && !READ_ONCE(vgpu->holds));
 	*now = ktime_get_ns();
 	return ran;
 }
@@ -279,7 +276,7 @@ static void vgpu_engine_charge(struct vgpu_engine *e, struct vgpu *vgpu,
 	vgpu_sched_account(&prt->sp, vgpu_sched_index(&prt->sp, &vgpu->se),
 			   ran, now);
 	vgpu->se.running = false;
-	more = vgpu_ring_runnable(vgpu) && !vgpu->paused;
+	more = vgpu_ring_runnable(vgpu) && !vgpu->holds;
 	vgpu_sched_set_busy(&prt->sp, &vgpu->se, more);
 	if (more)
 		vgpu->preemptions++;

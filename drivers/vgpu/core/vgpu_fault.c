@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu fault injection points.
- *
+ */
+
+/**
  * DOC: fault injection
  *
  * On kernels with CONFIG_FAULT_INJECTION, every place where vgpu allocates
@@ -17,7 +19,7 @@
 #include <linux/debugfs.h>
 #include <linux/fault-inject.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 #ifdef CONFIG_FAULT_INJECTION
 static struct fault_attr vgpu_fail_alloc = FAULT_ATTR_INITIALIZER;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu commands (pure logic).
- *
+ */
+
+/**
  * DOC: work units
  *
  * After vgpu_cmd_validate() (vgpu_cmd_check.c) accepted a command,
@@ -33,6 +35,7 @@ void vgpu_exec_start(struct vgpu_exec *ex, const struct vgpu_cmd *cmd)
 	ex->k = 0;
 	ex->crc = ~0u;
 }
+EXPORT_SYMBOL_VGPU(vgpu_exec_start);
 
 static u64 vgpu_min(u64 a, u64 b)
 {
@@ -195,3 +198,4 @@ int vgpu_exec_step(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 	}
 	return -VGPU_ERR_OPCODE;
 }
+EXPORT_SYMBOL_VGPU(vgpu_exec_step);

@@ -81,7 +81,19 @@ unsigned int vgpu_cmd_ranges(const struct vgpu_cmd *cmd,
 void vgpu_exec_start(struct vgpu_exec *ex, const struct vgpu_cmd *cmd);
 int vgpu_exec_step(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 		   void *ctx, u64 *bad_addr, u64 *bytes);
+
+#ifdef __KERNEL__
+#include <linux/crc32.h>
+
+/* The kernel's CRC32C (lib/crc32.c): a raw update, no inversions. */
+static inline u32 vgpu_crc32c_update(u32 crc, const u8 *p, size_t len)
+{
+	return __crc32c_le(crc, p, len);
+}
+#else
+/* Userspace builds link the tools' one (tools/include/vgpu_crc32c.h). */
 u32 vgpu_crc32c_update(u32 crc, const u8 *p, size_t len);
+#endif
 u32 vgpu_caps(void);
 
 #endif /* VGPU_CMD_H */

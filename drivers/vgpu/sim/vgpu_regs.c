@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu BAR0 register file emulation.
- *
+ */
+
+/**
  * DOC: register file
  *
  * BAR0 is trapped: every access reaches vgpu_regs_read() or
@@ -20,7 +22,7 @@
  */
 #include <linux/ktime.h>
 
-#include "vgpu_core.h"
+#include "core/vgpu_core.h"
 
 /**
  * vgpu_now_ns() - the vGPU's device clock
@@ -151,6 +153,7 @@ static u32 vgpu_reg32(struct vgpu *vgpu, u32 off, u64 now)
 	const struct vgpu_regs *r = &vgpu->regs;
 	u32 status;
 
+	lockdep_assert_held(&vgpu->lock);
 	switch (off) {
 	case VGPU_REG_ID:
 		return VGPU_ID_MAGIC;
@@ -245,6 +248,7 @@ static bool vgpu_ring_fits(struct vgpu *vgpu)
 	const struct vgpu_regs *r = &vgpu->regs;
 	u64 bytes = (u64)r->ring_size * sizeof(struct vgpu_cmd);
 
+	lockdep_assert_held(&vgpu->lock);
 	return r->ring_size >= VGPU_RING_MIN_ENTRIES &&
 	       r->ring_size <= VGPU_RING_MAX_ENTRIES &&
 	       is_power_of_2(r->ring_size) &&
@@ -263,6 +267,7 @@ static void vgpu_ring_reset(struct vgpu *vgpu)
 {
 	struct vgpu_regs *r = &vgpu->regs;
 
+	lockdep_assert_held(&vgpu->lock);
 	vgpu_exec_drop(vgpu);
 	r->ring_ctrl = 0;
 	r->head = 0;
@@ -279,6 +284,7 @@ static void vgpu_write_ring_ctrl(struct vgpu *vgpu, u32 val)
 	struct vgpu_regs *r = &vgpu->regs;
 	bool was = r->ring_ctrl & VGPU_RING_ENABLE;
 
+	lockdep_assert_held(&vgpu->lock);
 	if (!(val & VGPU_RING_ENABLE)) {
 		/* Disabling lets the command in progress finish. */
 		r->ring_ctrl = 0;
@@ -301,6 +307,7 @@ static void vgpu_write_doorbell(struct vgpu *vgpu, u32 val)
 {
 	struct vgpu_regs *r = &vgpu->regs;
 
+	lockdep_assert_held(&vgpu->lock);
 	if (!(r->ring_ctrl & VGPU_RING_ENABLE) || r->halted)
 		return;
 	if (val >= r->ring_size) {
@@ -319,6 +326,7 @@ static bool vgpu_reg32_write(struct vgpu *vgpu, u32 off, u32 val)
 	bool enabled = r->ring_ctrl & VGPU_RING_ENABLE;
 	u32 pending;
 
+	lockdep_assert_held(&vgpu->lock);
 	switch (off) {
 	case VGPU_REG_RING_BASE:
 		if (!enabled)
