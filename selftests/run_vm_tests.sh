@@ -54,14 +54,18 @@ done
 
 if [ -n "${VGPU_KUNIT_KO:-}" ]; then
 	echo "### KUnit"
+	# The core suite uses vgpu.ko's KUnit-only exports.
+	[ -d /sys/module/vgpu ] || insmod "$VGPU_KO"
 	if insmod "$VGPU_KUNIT_KO"; then
-		res=/sys/kernel/debug/kunit/vgpu/results
-		cat $res
-		p=$(grep -c '^    ok ' $res)
-		f=$(grep -c '^    not ok ' $res)
-		echo "# KUnit vgpu: $p passed, $f failed"
-		[ "$p" -gt 0 ] || f=$((f + 1))
-		count "$p" "$f"
+		for suite in vgpu vgpu_core; do
+			res=/sys/kernel/debug/kunit/$suite/results
+			cat $res
+			p=$(grep -c '^    ok ' $res)
+			f=$(grep -c '^    not ok ' $res)
+			echo "# KUnit $suite: $p passed, $f failed"
+			[ "$p" -gt 0 ] || f=$((f + 1))
+			count "$p" "$f"
+		done
 		rmmod vgpu_kunit
 	else
 		echo "# KUnit: cannot load $VGPU_KUNIT_KO"

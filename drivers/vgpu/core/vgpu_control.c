@@ -30,6 +30,7 @@ void vgpu_control_hold(struct vgpu *vgpu, u32 why)
 	vgpu_sched_hold(vgpu, vgpu->ctl_holds);
 	mutex_unlock(&vgpu->ctl_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_control_hold);
 
 /**
  * vgpu_control_release() - drop a hold taken by vgpu_control_hold()
@@ -46,14 +47,13 @@ void vgpu_control_release(struct vgpu *vgpu, u32 why)
 	vgpu->ctl_holds &= ~why;
 	vgpu_sched_hold(vgpu, vgpu->ctl_holds);
 	if (!vgpu->ctl_holds) {
-		mutex_lock(&vgpu->lock);
-		run = vgpu_ring_runnable(vgpu);
-		mutex_unlock(&vgpu->lock);
+		run = vgpu->dev->ops->fn_has_work(vgpu->dev, vgpu->fn);
 		if (run)
 			vgpu_sched_kick(vgpu);
 	}
 	mutex_unlock(&vgpu->ctl_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_control_release);
 
 /**
  * vgpu_control_state() - a vGPU's control state now
@@ -63,14 +63,12 @@ void vgpu_control_release(struct vgpu *vgpu, u32 why)
  */
 enum vgpu_state vgpu_control_state(struct vgpu *vgpu)
 {
+	struct vgpu_device *dev = vgpu->dev;
 	enum vgpu_state s;
-	bool halted;
 
 	mutex_lock(&vgpu->ctl_lock);
-	mutex_lock(&vgpu->lock);
-	halted = vgpu->regs.halted;
-	mutex_unlock(&vgpu->lock);
-	s = vgpu_state_of(vgpu->ctl_holds, halted);
+	s = vgpu_state_of(vgpu->ctl_holds, dev->ops->fn_faulted(dev, vgpu->fn));
 	mutex_unlock(&vgpu->ctl_lock);
 	return s;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_control_state);

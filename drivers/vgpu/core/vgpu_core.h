@@ -9,12 +9,15 @@
 #include <linux/device.h>
 #include <linux/eventfd.h>
 #include <linux/hrtimer.h>
+#include <linux/idr.h>
 #include <linux/list.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
+#include "vgpu_compat.h"
 #include "lib/vgpu_alloc.h"
 #include "lib/vgpu_cmd.h"
 #include "lib/vgpu_profile.h"
@@ -31,6 +34,7 @@
 #define VGPU_PREEMPT_TIMEOUT_MAX_US	10000000
 
 struct vgpu;
+struct vgpu_stats;
 
 /*
  * DMA into guest memory (vgpu_dma.c): the longest one copy may hold an
@@ -104,20 +108,75 @@ struct vgpu_engine {
 };
 
 /**
- * struct vgpu_hw_ops - what a device backend does for the core
- * @name: backend name shown in sysfs
- * @window_create: back @vgpu's memory window and fill it with zeros
- * @window_destroy: release the window's backing
- * @window_clear: zero the whole window (reset, new tenant)
- *
- * The core owns policy (which window, which engines); the backend owns
- * mechanism. The sim backend keeps device memory in host pages.
+ * struct vgpu_fn_res - what the core provisions for one function
+ * @mem_offset: offset of its memory window in device memory
+ * @mem_size: size of the window
+ * @engine_first: first engine of its partition
+ * @engine_count: engines in the partition
  */
-struct vgpu_hw_ops {
+struct vgpu_fn_res {
+	u64 mem_offset;
+	u64 mem_size;
+	u32 engine_first;
+	u32 engine_count;
+};
+
+/**
+ * DOC: device interface
+ *
+ * The core owns policy: which window and which engines a function gets,
+ * who runs next and for how long, when a function must stop. The device
+ * owns mechanism: executing commands, moving bytes, raising interrupts. The
+ * scheduler reaches the device only through these operations, keyed by the
+ * function's number on its device (&vgpu.fn), and the device tells the core
+ * of new work with vgpu_sched_kick(). Pausing, resuming and stopping are
+ * the core's (control holds, vgpu_control.c) plus ->fn_preempt(); resetting a
+ * function's registers belongs to whoever emulates them (the mdev frontend
+ * for a sim function).
+ *
+ * The sim device implements the operations in software (sim/). A device
+ * that executes work itself fits the same table: ->fn_run() writes "run
+ * function F on engine E" to the engine's registers (a world switch) and
+ * waits for the device to report that F is idle or for the budget to end,
+ * then writes "preempt" and reads back how long F ran; ->fn_preempt() writes
+ * "preempt" at once; ->fn_has_work() reads F's doorbell state; ->fn_counters()
+ * reads F's counter registers; provisioning programs F's window and engine
+ * mask.
+ */
+
+/**
+ * struct vgpu_device_ops - the device interface: what a device does for the
+ * core, for one function at a time
+ * @name: device kind, shown in sysfs ("sim")
+ * @fn_provision: give function @fn its window and engines; the window reads
+ *		  zeros afterwards. Return: 0 or a negative errno, with
+ *		  nothing provisioned.
+ * @fn_unprovision: take them back; @fn is held off the engines
+ * @fn_scrub: zero @fn's whole window (reset, new tenant)
+ * @fn_run: run @fn on engine @engine for at most about @budget_ns (a device
+ *	    stops at its next preemption point past the budget); set
+ *	    *@ran_ns to the time @fn ran, which is what it is charged.
+ *	    Return: whether @fn has work left.
+ * @fn_preempt: make a run of @fn in progress, or the next one, end at its
+ *		next preemption point, and end any wait of it on memory
+ *		outside the device now. Any context.
+ * @fn_has_work: whether @fn has work for the engines
+ * @fn_faulted: whether @fn stopped on a fault that only a reset clears
+ * @fn_counters: @fn's execution counters since it was provisioned
+ */
+struct vgpu_device_ops {
 	const char *name;
-	int (*window_create)(struct vgpu *vgpu);
-	void (*window_destroy)(struct vgpu *vgpu);
-	void (*window_clear)(struct vgpu *vgpu);
+	int (*fn_provision)(struct vgpu_device *dev, u32 fn,
+			    const struct vgpu_fn_res *res);
+	void (*fn_unprovision)(struct vgpu_device *dev, u32 fn);
+	void (*fn_scrub)(struct vgpu_device *dev, u32 fn);
+	bool (*fn_run)(struct vgpu_device *dev, u32 fn, u32 engine,
+		       u64 budget_ns, u64 *ran_ns);
+	void (*fn_preempt)(struct vgpu_device *dev, u32 fn);
+	bool (*fn_has_work)(struct vgpu_device *dev, u32 fn);
+	bool (*fn_faulted)(struct vgpu_device *dev, u32 fn);
+	void (*fn_counters)(struct vgpu_device *dev, u32 fn,
+			    struct vgpu_stats *c);
 };
 
 /**
@@ -137,7 +196,10 @@ struct vgpu_type {
  * @dev: the parent device, /sys/class/vgpu/vgpuN
  * @parent: mdev parent embedded in the device
  * @id: N in vgpuN
- * @hw: device backend
+ * @ops: the device interface
+ * @fn_ida: allocates function numbers
+ * @fns: function number -> &struct vgpu, for the device; an entry exists
+ *	 from provisioning to unprovisioning
  * @mem_size: device memory in bytes
  * @num_engines: engines on the device
  * @nr_profiles: number of entries in @profiles
@@ -165,7 +227,9 @@ struct vgpu_device {
 	struct device dev;
 	struct mdev_parent parent;
 	unsigned int id;
-	const struct vgpu_hw_ops *hw;
+	const struct vgpu_device_ops *ops;
+	struct ida fn_ida;
+	struct xarray fns;
 	u64 mem_size;
 	u32 num_engines;
 	unsigned int nr_profiles;
@@ -276,6 +340,7 @@ struct vgpu_stall {
  * @mem_offset: offset of its memory window in device memory
  * @mem_size: size of its memory window
  * @part: index of its engine partition in &vgpu_device.engines
+ * @fn: its function number on the device (the device interface's key)
  * @node: entry in &vgpu_device.vgpus, under &vgpu_device.lock
  * @pages: backing pages of the window (sim backend)
  * @nr_pages: entries in @pages
@@ -286,6 +351,7 @@ struct vgpu_stall {
  * @preemptions: slices that ended with work left, under @prt's lock
  * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
  * @kick_picks: @prt's picks then, under @prt's lock
+ * @kicks: doorbells seen by the scheduler, under @prt's lock
  * @ctl_lock: serialises control transitions (vgpu_control.c); protects
  *	      @ctl_holds; taken before @lock
  * @ctl_holds: enum vgpu_hold bits taken and not yet dropped
@@ -302,6 +368,8 @@ struct vgpu_stall {
  * @irq_pending: VGPU_IRQ_* raised but not yet signalled (vgpu_irq_flush())
  * @epoch_ns: device clock origin
  * @cmd_run_ns: run time of the command in progress (job timeout)
+ * @preempt: vgpu_sim_preempt() asked the run in progress, or the next one,
+ *	     to end at its next unit boundary
  * @stats: counters since creation
  * @stall: DMA stall state of the command in progress
  * @dma: bounds the DMA of the engine running the vGPU
@@ -317,6 +385,7 @@ struct vgpu {
 	u64 mem_offset;
 	u64 mem_size;
 	int part;
+	u32 fn;
 	struct list_head node;
 
 	struct page **pages;
@@ -328,6 +397,7 @@ struct vgpu {
 	u64 preemptions;
 	u64 kick_ns;
 	u64 kick_picks;
+	u64 kicks;
 
 	struct mutex ctl_lock; /* see above */
 	u32 ctl_holds;
@@ -342,6 +412,7 @@ struct vgpu {
 	u32 irq_pending;
 	u64 epoch_ns;
 	u64 cmd_run_ns;
+	bool preempt;
 	struct vgpu_stats stats;
 	struct vgpu_stall stall;
 	struct vgpu_dma_guard dma;
@@ -354,6 +425,19 @@ struct vgpu {
 static inline struct vgpu_device *to_vgpu_device(struct device *dev)
 {
 	return container_of(dev, struct vgpu_device, dev);
+}
+
+/**
+ * vgpu_fn() - the vGPU behind a function number, for the device
+ * @dev: the device
+ * @fn: a provisioned function's number
+ *
+ * Return: the vGPU; the device interface is only called for provisioned
+ * functions.
+ */
+static inline struct vgpu *vgpu_fn(struct vgpu_device *dev, u32 fn)
+{
+	return xa_load(&dev->fns, fn);
 }
 
 static inline const struct vgpu_profile *vgpu_profile_of(struct vgpu *vgpu)
@@ -375,7 +459,7 @@ struct vgpu_config {
 	struct vgpu_profile profiles[VGPU_MAX_PROFILES];
 };
 
-extern const struct vgpu_hw_ops vgpu_sim_ops;
+extern const struct vgpu_device_ops vgpu_sim_ops;
 extern struct mdev_driver vgpu_mdev_driver;
 extern const struct attribute_group *vgpu_device_groups[];
 extern const struct attribute_group *vgpu_instance_groups[];
@@ -404,45 +488,6 @@ struct dentry *vgpu_debugfs_root(void);
 /* A call returning an errno that fault injection can fail with -ENOMEM. */
 #define vgpu_call(expr)		(vgpu_inject_fail() ? -ENOMEM : (expr))
 
-/* vgpu_pci.c: config space */
-void vgpu_cfg_init(struct vgpu *vgpu);
-int vgpu_cfg_read(struct vgpu *vgpu, u32 off, u32 size, u32 *val);
-int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val,
-		   bool *reset);
-bool vgpu_mem_enabled(struct vgpu *vgpu);
-bool vgpu_master_enabled(struct vgpu *vgpu);
-
-/* vgpu_regs.c: BAR0 */
-u64 vgpu_regs_read(struct vgpu *vgpu, u32 off, u32 size);
-bool vgpu_regs_write(struct vgpu *vgpu, u32 off, u32 size, u64 val);
-void vgpu_regs_reset(struct vgpu *vgpu);
-void vgpu_raise_irq(struct vgpu *vgpu, u32 bits);
-u32 vgpu_irq_take(struct vgpu *vgpu);
-void vgpu_irq_flush(struct vgpu *vgpu, u32 bits);
-void vgpu_exec_drop(struct vgpu *vgpu);
-void vgpu_halt(struct vgpu *vgpu, u32 code, u64 addr);
-u64 vgpu_now_ns(struct vgpu *vgpu);
-bool vgpu_ring_runnable(struct vgpu *vgpu);
-
-/* vgpu_irq.c: eventfds behind interrupts */
-int vgpu_irq_get_info(unsigned long arg);
-int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg);
-void vgpu_irq_signal(struct vgpu *vgpu, unsigned int vector);
-void vgpu_irq_request(struct vgpu *vgpu, unsigned int count);
-void vgpu_irq_release_all(struct vgpu *vgpu);
-
-/* vgpu_dma.c: guest memory, bounded in time */
-void vgpu_dma_init(struct vgpu *vgpu);
-void vgpu_dma_fini(struct vgpu *vgpu);
-void vgpu_dma_abort(struct vgpu *vgpu);
-int vgpu_dma_rw(struct vgpu *vgpu, u64 iova, void *buf, size_t len,
-		bool write);
-void vgpu_dma_stalled(struct vgpu *vgpu, u64 addr);
-void vgpu_dma_progress(struct vgpu *vgpu);
-
-/* vgpu_engine.c: executing a vGPU's ring */
-bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns);
-
 /* vgpu_sched.c: engine threads and partitions */
 int vgpu_engines_start(struct vgpu_device *dev);
 void vgpu_engines_stop(struct vgpu_device *dev);
@@ -458,9 +503,6 @@ void vgpu_sched_debugfs_exit(struct vgpu_device *dev);
 void vgpu_control_hold(struct vgpu *vgpu, u32 why);
 void vgpu_control_release(struct vgpu *vgpu, u32 why);
 enum vgpu_state vgpu_control_state(struct vgpu *vgpu);
-
-/* Function reset: stop the queue, drop work, zero the window. */
-void vgpu_function_reset(struct vgpu *vgpu, bool cfg);
 
 int vgpu_resources_get(struct vgpu *vgpu, int profile);
 void vgpu_resources_put(struct vgpu *vgpu);

@@ -43,6 +43,8 @@ static void vgpu_device_release(struct device *dev)
 {
 	struct vgpu_device *vdev = to_vgpu_device(dev);
 
+	ida_destroy(&vdev->fn_ida);
+	xa_destroy(&vdev->fns);
 	kfree(vdev->mem.map);
 	kfree(vdev);
 }
@@ -76,8 +78,9 @@ unsigned int vgpu_type_available(struct vgpu_device *dev, int profile)
  * @profile: index of its profile
  *
  * Allocates the window in device memory, places the vGPU in an engine
- * partition, has the backend back the window with zeroed memory and adds the
- * vGPU to its device's list. Leaves nothing behind on failure.
+ * partition, gives it a function number and has the device provision that
+ * function (the sim device backs the window with zeroed memory), then adds
+ * the vGPU to its device's list and its partition's scheduler. Leaves nothing behind on failure.
  *
  * Return: 0, -ENOSPC if the device has no room for this profile, or -ENOMEM.
  */
@@ -85,6 +88,7 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile)
 {
 	struct vgpu_device *dev = vgpu->dev;
 	const struct vgpu_profile *p = &dev->profiles[profile];
+	struct vgpu_fn_res res;
 	int ret;
 
 	mutex_lock(&dev->lock);
@@ -105,20 +109,35 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile)
 	vgpu->part = ret;
 	vgpu->profile = profile;
 	vgpu->mem_size = p->mem_size;
-	ret = vgpu_call(dev->hw->window_create(vgpu));
-	if (ret) {
-		dev_err(&dev->dev,
-			"cannot create vGPU of type %s: no host memory for its window\n",
-			p->name);
-		goto out_part;
-	}
+	res.mem_offset = vgpu->mem_offset;
+	res.mem_size = p->mem_size;
+	res.engine_first = dev->engines.parts[vgpu->part].first;
+	res.engine_count = dev->engines.parts[vgpu->part].count;
+	ret = vgpu_call(ida_alloc(&dev->fn_ida, GFP_KERNEL));
+	if (ret < 0)
+		goto out_nomem;
+	vgpu->fn = ret;
+	ret = vgpu_call(xa_insert(&dev->fns, vgpu->fn, vgpu, GFP_KERNEL));
+	if (ret)
+		goto out_fn;
+	ret = vgpu_call(dev->ops->fn_provision(dev, vgpu->fn, &res));
+	if (ret)
+		goto out_xa;
 	vgpu_sched_join(vgpu, dev->engines.parts[vgpu->part].users == 1);
 	list_add_tail(&vgpu->node, &dev->vgpus);
 	dev->nr_vgpus++;
 	mutex_unlock(&dev->lock);
 	return 0;
 
-out_part:
+out_xa:
+	xa_erase(&dev->fns, vgpu->fn);
+out_fn:
+	ida_free(&dev->fn_ida, vgpu->fn);
+out_nomem:
+	dev_err(&dev->dev,
+		"cannot create vGPU of type %s: no host memory for its window\n",
+		p->name);
+	ret = -ENOMEM;
 	vgpu_part_leave(&dev->engines, vgpu->part);
 out_mem:
 	vgpu_mem_free(&dev->mem, vgpu->mem_offset, p->mem_size);
@@ -139,7 +158,9 @@ void vgpu_resources_put(struct vgpu *vgpu)
 	list_del(&vgpu->node);
 	dev->nr_vgpus--;
 	vgpu_sched_leave(vgpu, dev->engines.parts[vgpu->part].users == 1);
-	dev->hw->window_destroy(vgpu);
+	dev->ops->fn_unprovision(dev, vgpu->fn);
+	xa_erase(&dev->fns, vgpu->fn);
+	ida_free(&dev->fn_ida, vgpu->fn);
 	vgpu_part_leave(&dev->engines, vgpu->part);
 	vgpu_mem_free(&dev->mem, vgpu->mem_offset, vgpu->mem_size);
 	mutex_unlock(&dev->lock);
@@ -185,7 +206,9 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 		return ERR_PTR(-ENOMEM);
 	}
 	vdev->id = id;
-	vdev->hw = &vgpu_sim_ops;
+	vdev->ops = &vgpu_sim_ops;
+	ida_init(&vdev->fn_ida);
+	xa_init(&vdev->fns);
 	vdev->mem_size = cfg->mem_size;
 	vdev->num_engines = cfg->num_engines;
 	vdev->nr_profiles = cfg->nr_profiles;
@@ -224,7 +247,7 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 	vgpu_sched_debugfs_init(vdev);
 	dev_info(&vdev->dev,
 		 "%s backend, %llu MiB memory, %u engines, %u vGPU types\n",
-		 vdev->hw->name, vdev->mem_size >> 20, vdev->num_engines,
+		 vdev->ops->name, vdev->mem_size >> 20, vdev->num_engines,
 		 vdev->nr_profiles);
 	return vdev;
 

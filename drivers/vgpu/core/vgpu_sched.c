@@ -79,6 +79,7 @@ void vgpu_sched_join(struct vgpu *vgpu, bool new_partition)
 	if (new_partition)
 		vgpu_prt_wake(dev, prt);
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_sched_join);
 
 /**
  * vgpu_sched_leave() - remove a paused vGPU from its partition's scheduler
@@ -101,6 +102,7 @@ void vgpu_sched_leave(struct vgpu *vgpu, bool last)
 			WRITE_ONCE(dev->engine[i].prt, NULL);
 	spin_unlock(&prt->lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_sched_leave);
 
 /**
  * vgpu_sched_kick() - a vGPU has work: make it runnable and wake engines
@@ -112,6 +114,7 @@ void vgpu_sched_kick(struct vgpu *vgpu)
 	bool wake;
 
 	spin_lock(&prt->lock);
+	vgpu->kicks++;
 	wake = !vgpu->holds && !vgpu->se.busy;
 	if (wake && !vgpu->se.running) {
 		vgpu->kick_ns = ktime_get_ns();
@@ -123,6 +126,7 @@ void vgpu_sched_kick(struct vgpu *vgpu)
 	if (wake)
 		vgpu_prt_wake(vgpu->dev, prt);
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_sched_kick);
 
 static bool vgpu_sched_running(struct vgpu *vgpu)
 {
@@ -140,11 +144,11 @@ static bool vgpu_sched_running(struct vgpu *vgpu)
  * @holds: enum vgpu_hold bits (vgpu_control.c); 0 lets it be scheduled
  *
  * With any hold set, the vGPU is no longer picked and this waits until it
- * is off its engine. The wait is short and bounded: the engine finishes the
- * work unit it is running, and the only part of a unit that could wait on
- * something outside the driver, a DMA into guest memory, is aborted here
- * (vgpu_dma.c). Dropping the holds does not wake an engine; the caller kicks
- * the vGPU if it has work.
+ * is off its engine. The wait is short and bounded: the device is told to
+ * preempt the function, and the sim device then ends the run at the next
+ * work unit boundary and a DMA into guest memory at once (vgpu_dma.c).
+ * Dropping the holds does not wake an engine; the caller kicks the vGPU if
+ * it has work.
  */
 void vgpu_sched_hold(struct vgpu *vgpu, u32 holds)
 {
@@ -158,7 +162,7 @@ void vgpu_sched_hold(struct vgpu *vgpu, u32 holds)
 	spin_unlock(&prt->lock);
 	if (!holds)
 		return;
-	vgpu_dma_abort(vgpu);
+	vgpu->dev->ops->fn_preempt(vgpu->dev, vgpu->fn);
 	wait_event(prt->done_wq, !vgpu_sched_running(vgpu));
 }
 
@@ -227,26 +231,6 @@ static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
 					 kthread_should_stop(), HZ);
 }
 
-/*
- * Run a vGPU for up to @slice_ns of work units; returns the time they took,
- * which is what the vGPU is charged (not the time spent signalling its
- * interrupts or waiting between units). A unit is not started when the
- * previous one says it would end past the slice, so slices overrun by less
- * than one unit and usually not at all.
- */
-static u64 vgpu_engine_run(struct vgpu *vgpu, u64 slice_ns, u64 *now)
-{
-	u64 ran = 0, unit = 0;
-	bool more;
-
-	do {
-		more = vgpu_run_unit(vgpu, &unit);
-		ran += unit;
-	} while (more && ran + unit < slice_ns && !READ_ONCE(vgpu->holds));
-	*now = ktime_get_ns();
-	return ran;
-}
-
 static void vgpu_sample(struct vgpu_device *dev, int kind, u64 ns,
 			u64 picks)
 {
@@ -264,26 +248,34 @@ static void vgpu_sample(struct vgpu_device *dev, int kind, u64 ns,
 	spin_unlock(&s->lock);
 }
 
-/* Charge the slice and decide whether the vGPU stays runnable. */
+/*
+ * Charge the slice and decide whether the vGPU stays runnable. The device
+ * is asked for work outside the partition lock; a doorbell meanwhile
+ * (vgpu_sched_kick() bumps &vgpu.kicks) keeps the vGPU busy.
+ */
 static void vgpu_engine_charge(struct vgpu_engine *e, struct vgpu *vgpu,
 			       u64 ran, u64 slice_ns, u64 now)
 {
+	struct vgpu_device *dev = vgpu->dev;
 	struct vgpu_prt *prt = vgpu->prt;
+	u64 kicks;
 	bool more;
 
-	mutex_lock(&vgpu->lock);
+	spin_lock(&prt->lock);
+	kicks = vgpu->kicks;
+	spin_unlock(&prt->lock);
+	more = dev->ops->fn_has_work(dev, vgpu->fn);
 	spin_lock(&prt->lock);
 	vgpu_sched_account(&prt->sp, vgpu_sched_index(&prt->sp, &vgpu->se),
 			   ran, now);
 	vgpu->se.running = false;
-	more = vgpu_ring_runnable(vgpu) && !vgpu->holds;
+	more = (more || vgpu->kicks != kicks) && !vgpu->holds;
 	vgpu_sched_set_busy(&prt->sp, &vgpu->se, more);
 	if (more)
 		vgpu->preemptions++;
 	e->busy_ns += ran;
 	vgpu_window_charge(&e->util, ran, now);
 	spin_unlock(&prt->lock);
-	mutex_unlock(&vgpu->lock);
 	wake_up(&prt->done_wq);
 	vgpu_sample(vgpu->dev, 0, ran > slice_ns ? ran - slice_ns : 0, 0);
 }
@@ -318,7 +310,9 @@ static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 		vgpu_engine_idle(e, prt, slot && prt->sp.n, d.slice_ns);
 		return;
 	}
-	ran = vgpu_engine_run(vgpu, d.slice_ns, &now);
+	/* The device interface: run this function here for one slice. */
+	e->dev->ops->fn_run(e->dev, vgpu->fn, e->id, d.slice_ns, &ran);
+	now = ktime_get_ns();
 	vgpu_engine_charge(e, vgpu, ran, d.slice_ns, now);
 }
 
@@ -384,6 +378,7 @@ int vgpu_engines_start(struct vgpu_device *dev)
 	}
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_engines_start);
 
 /**
  * vgpu_engines_stop() - stop a device's engine threads
@@ -401,6 +396,7 @@ void vgpu_engines_stop(struct vgpu_device *dev)
 	kfree(dev->engine);
 	dev->engine = NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_engines_stop);
 
 /*
  * /sys/kernel/debug/vgpu/vgpuN/sched_samples: the latest scheduler latency

@@ -61,7 +61,7 @@ static ssize_t _name##_show(struct device *d,				\
 }									\
 static DEVICE_ATTR_RO(_name)
 
-VGPU_DEV_SHOW(backend, "%s", dev->hw->name);
+VGPU_DEV_SHOW(backend, "%s", dev->ops->name);
 VGPU_DEV_SHOW(mem_total_bytes, "%llu", dev->mem_size);
 VGPU_DEV_SHOW(mem_free_bytes, "%llu", vgpu_mem_free_bytes(&dev->mem));
 VGPU_DEV_SHOW(engines_total, "%u", dev->num_engines);
@@ -328,16 +328,14 @@ static ssize_t partition_users_show(struct device *d,
 }
 static DEVICE_ATTR_RO(partition_users);
 
-/* A counter of &vgpu.stats, read under the vGPU's lock. */
+/* One of the function's counters, from the device. */
 static ssize_t vgpu_stat_show(struct device *d, char *buf, size_t field)
 {
 	struct vgpu *vgpu = dev_get_drvdata(d);
-	u64 v;
+	struct vgpu_stats c;
 
-	mutex_lock(&vgpu->lock);
-	v = *(u64 *)((char *)&vgpu->stats + field);
-	mutex_unlock(&vgpu->lock);
-	return sysfs_emit(buf, "%llu\n", v);
+	vgpu->dev->ops->fn_counters(vgpu->dev, vgpu->fn, &c);
+	return sysfs_emit(buf, "%llu\n", *(u64 *)((char *)&c + field));
 }
 
 #define VGPU_STAT_SHOW(_name, _field)					\

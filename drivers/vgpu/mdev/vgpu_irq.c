@@ -19,8 +19,8 @@
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
-#include "vgpu_compat.h"
-#include "core/vgpu_core.h"
+#include "mdev/vgpu_mdev.h"
+#include "sim/vgpu_sim.h"
 
 static void vgpu_swap_trigger(struct eventfd_ctx **slot,
 			      struct eventfd_ctx *ctx)

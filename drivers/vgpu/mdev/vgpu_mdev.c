@@ -27,8 +27,8 @@
 #include <linux/slab.h>
 #include <linux/vfio.h>
 
-#include "vgpu_compat.h"
-#include "core/vgpu_core.h"
+#include "mdev/vgpu_mdev.h"
+#include "sim/vgpu_sim.h"
 
 static struct vgpu *to_vgpu(struct vfio_device *vdev)
 {
@@ -101,7 +101,7 @@ static void vgpu_restart(struct vgpu *vgpu, bool cfg, bool reset)
 	if (cfg)
 		vgpu_cfg_init(vgpu);
 	if (reset) {
-		vgpu->dev->hw->window_clear(vgpu);
+		vgpu->dev->ops->fn_scrub(vgpu->dev, vgpu->fn);
 		vgpu->stats.resets++;
 	}
 	mutex_unlock(&vgpu->lock);

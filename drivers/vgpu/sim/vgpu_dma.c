@@ -38,7 +38,7 @@
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
 
-#include "core/vgpu_core.h"
+#include "sim/vgpu_sim.h"
 
 /* Interrupt the copy in progress, if any; any context. */
 static void vgpu_dma_guard_fire(struct vgpu_dma_guard *g)
@@ -184,18 +184,4 @@ void vgpu_dma_stalled(struct vgpu *vgpu, u64 addr)
 	st->waiting = true;
 	mod_delayed_work(system_wq, &st->retry,
 			 nsecs_to_jiffies(st->backoff_ns));
-}
-
-/**
- * vgpu_dma_progress() - forget a stall once the command moves on
- * @vgpu: the vGPU, with &vgpu.lock held
- *
- * Called when a work unit completed and when the command in progress is
- * dropped; a retry already queued finds nothing to wait for.
- */
-void vgpu_dma_progress(struct vgpu *vgpu)
-{
-	lockdep_assert_held(&vgpu->lock);
-	vgpu->stall.since_ns = 0;
-	vgpu->stall.waiting = false;
 }

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vgpu command execution: one work unit of a vGPU's ring at a time.
+ * vgpu sim device: its command engines, behind the device interface's
+ * fn_run, fn_preempt and fn_has_work.
  */
 
 /**
  * DOC: ring execution and the watchdog
  *
- * vgpu_run_unit() is what an engine thread (vgpu_sched.c) calls between
- * preemption points: under &vgpu.lock it fetches and validates the command at
- * the ring head if none is in progress; it runs one work unit of it without
- * that lock; and under the lock again, on completion, it advances the head,
- * updates the fence and raises interrupts.
+ * An engine thread of the core (vgpu_sched.c) runs a sim function through
+ * vgpu_sim_run() for one time slice: that runs work units one after the
+ * other, a preemption point between any two. For each, under &vgpu.lock it
+ * fetches and validates the command at the ring head if none is in
+ * progress; it runs one work unit of it without that lock; and under the
+ * lock again, on completion, it advances the head, updates the fence and
+ * raises interrupts.
  *
  * The watchdog stops a vGPU whose command runs longer than the device's
  * job_timeout_ms (counting only time it actually ran) or one whose single
@@ -23,7 +26,7 @@
 #include <linux/highmem.h>
 #include <linux/ktime.h>
 
-#include "core/vgpu_core.h"
+#include "sim/vgpu_sim.h"
 
 /* Copy between a window range (validated by the caller) and a buffer. */
 static void vgpu_window_rw(struct vgpu *vgpu, u64 off, void *buf,
@@ -141,19 +144,15 @@ static bool vgpu_watchdog(struct vgpu *vgpu, u64 unit_ns)
 	return true;
 }
 
-/**
- * vgpu_run_unit() - run one work unit of a vGPU's ring
- * @vgpu: the vGPU; the caller holds no vGPU lock
- * @unit_ns: set to the time the unit itself took (0 if none ran)
- *
- * Fetching, validating and completing happen under &vgpu.lock; the unit
- * itself runs under &vgpu.unit_lock only, so that register accesses never
- * wait for it. A reset or fault meanwhile changes &vgpu.exec_gen and the
- * unit's outcome is discarded. Interrupts are signalled after unlocking.
- *
- * Return: true if the vGPU has more work.
+/*
+ * Run one work unit of a vGPU's ring; *@unit_ns is the time the unit itself
+ * took (0 if none ran). Fetching, validating and completing happen under
+ * &vgpu.lock; the unit itself runs under &vgpu.unit_lock only, so that
+ * register accesses never wait for it. A reset or fault meanwhile changes
+ * &vgpu.exec_gen and the unit's outcome is discarded. Interrupts are
+ * signalled after unlocking. Returns whether the vGPU has more work.
  */
-bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns)
+static bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns)
 {
 	u64 bad = 0, bytes = 0, start, gen;
 	bool more;
@@ -190,7 +189,7 @@ bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns)
 	} else if (ret == VGPU_STEP_STALL) {
 		vgpu_dma_stalled(vgpu, bad);
 	} else {
-		vgpu_dma_progress(vgpu);
+		vgpu_stall_clear(vgpu);
 		vgpu_watchdog(vgpu, *unit_ns);
 	}
 out:
@@ -199,4 +198,69 @@ out:
 	mutex_unlock(&vgpu->lock);
 	vgpu_irq_flush(vgpu, irqs);
 	return more;
+}
+
+/**
+ * vgpu_sim_run() - the sim device's fn_run: run a function's work units
+ * @dev: the device
+ * @fn: the function
+ * @engine: the engine running it (the sim runs it in the calling thread)
+ * @budget_ns: the slice
+ * @ran_ns: set to the time the units took, which is what the function is
+ *	    charged (not the time spent signalling its interrupts)
+ *
+ * A unit is not started when the previous one says it would end past the
+ * budget, so slices overrun by less than one unit and usually not at all;
+ * vgpu_sim_preempt() ends the run at the next unit boundary.
+ *
+ * Return: whether the function has work left.
+ */
+bool vgpu_sim_run(struct vgpu_device *dev, u32 fn, u32 engine, u64 budget_ns,
+		  u64 *ran_ns)
+{
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	u64 ran = 0, unit = 0;
+	bool more;
+
+	do {
+		more = vgpu_run_unit(vgpu, &unit);
+		ran += unit;
+	} while (more && ran + unit < budget_ns && !READ_ONCE(vgpu->preempt));
+	WRITE_ONCE(vgpu->preempt, false);
+	*ran_ns = ran;
+	return more;
+}
+
+/**
+ * vgpu_sim_preempt() - the sim device's fn_preempt
+ * @dev: the device
+ * @fn: the function
+ *
+ * Ends a run of the function at its next unit boundary, and a DMA it waits
+ * in at once (vgpu_dma.c).
+ */
+void vgpu_sim_preempt(struct vgpu_device *dev, u32 fn)
+{
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
+
+	WRITE_ONCE(vgpu->preempt, true);
+	vgpu_dma_abort(vgpu);
+}
+
+/**
+ * vgpu_sim_has_work() - the sim device's fn_has_work
+ * @dev: the device
+ * @fn: the function
+ *
+ * Return: whether its ring has a command in progress or waiting and may run.
+ */
+bool vgpu_sim_has_work(struct vgpu_device *dev, u32 fn)
+{
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	bool work;
+
+	mutex_lock(&vgpu->lock);
+	work = vgpu_ring_runnable(vgpu);
+	mutex_unlock(&vgpu->lock);
+	return work;
 }

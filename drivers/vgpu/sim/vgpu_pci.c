@@ -25,7 +25,7 @@
  */
 #include <linux/pci_regs.h>
 
-#include "core/vgpu_core.h"
+#include "sim/vgpu_sim.h"
 
 #define VGPU_CAP_EXP		0x40
 #define VGPU_CAP_MSIX		0x80
@@ -244,28 +244,4 @@ int vgpu_cfg_write(struct vgpu *vgpu, u32 off, u32 size, u32 val,
 	}
 	vgpu_cfg_put(vgpu, reg, 4, v);
 	return 0;
-}
-
-/**
- * vgpu_mem_enabled() - whether the command register enables BAR decoding
- * @vgpu: the vGPU, with &vgpu.lock held
- *
- * Return: true if PCI_COMMAND_MEMORY is set.
- */
-bool vgpu_mem_enabled(struct vgpu *vgpu)
-{
-	lockdep_assert_held(&vgpu->lock);
-	return vgpu->cfg[PCI_COMMAND] & PCI_COMMAND_MEMORY;
-}
-
-/**
- * vgpu_master_enabled() - whether the vGPU may execute and do DMA
- * @vgpu: the vGPU, with &vgpu.lock held
- *
- * Return: true if PCI_COMMAND_MASTER is set.
- */
-bool vgpu_master_enabled(struct vgpu *vgpu)
-{
-	lockdep_assert_held(&vgpu->lock);
-	return vgpu->cfg[PCI_COMMAND] & PCI_COMMAND_MASTER;
 }

@@ -22,7 +22,8 @@
  */
 #include <linux/ktime.h>
 
-#include "core/vgpu_core.h"
+#include "mdev/vgpu_mdev.h"
+#include "sim/vgpu_sim.h"
 
 /**
  * vgpu_now_ns() - the vGPU's device clock
@@ -78,7 +79,21 @@ void vgpu_exec_drop(struct vgpu *vgpu)
 	lockdep_assert_held(&vgpu->lock);
 	vgpu->exec_active = false;
 	vgpu->exec_gen++;
-	vgpu_dma_progress(vgpu);
+	vgpu_stall_clear(vgpu);
+}
+
+/**
+ * vgpu_stall_clear() - forget a DMA stall once the command moves on
+ * @vgpu: the vGPU, with &vgpu.lock held
+ *
+ * Called when a work unit completed and when the command in progress is
+ * dropped; a retry already queued (vgpu_dma.c) finds nothing to wait for.
+ */
+void vgpu_stall_clear(struct vgpu *vgpu)
+{
+	lockdep_assert_held(&vgpu->lock);
+	vgpu->stall.since_ns = 0;
+	vgpu->stall.waiting = false;
 }
 
 /**

@@ -16,7 +16,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
-#include "core/vgpu_core.h"
+#include "sim/vgpu_sim.h"
 
 static void vgpu_sim_free_pages(struct page **pages, unsigned long n)
 {
@@ -27,9 +27,11 @@ static void vgpu_sim_free_pages(struct page **pages, unsigned long n)
 	kvfree(pages);
 }
 
-static int vgpu_sim_window_create(struct vgpu *vgpu)
+static int vgpu_sim_provision(struct vgpu_device *dev, u32 fn,
+			      const struct vgpu_fn_res *res)
 {
-	unsigned long i, n = vgpu->mem_size >> PAGE_SHIFT;
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	unsigned long i, n = res->mem_size >> PAGE_SHIFT;
 	struct page **pages;
 
 	pages = vgpu_alloc(kvcalloc(n, sizeof(*pages), GFP_KERNEL));
@@ -48,15 +50,18 @@ static int vgpu_sim_window_create(struct vgpu *vgpu)
 	return 0;
 }
 
-static void vgpu_sim_window_destroy(struct vgpu *vgpu)
+static void vgpu_sim_unprovision(struct vgpu_device *dev, u32 fn)
 {
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
+
 	vgpu_sim_free_pages(vgpu->pages, vgpu->nr_pages);
 	vgpu->pages = NULL;
 	vgpu->nr_pages = 0;
 }
 
-static void vgpu_sim_window_clear(struct vgpu *vgpu)
+static void vgpu_sim_scrub(struct vgpu_device *dev, u32 fn)
 {
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
 	unsigned long i;
 
 	for (i = 0; i < vgpu->nr_pages; i++) {
@@ -65,9 +70,36 @@ static void vgpu_sim_window_clear(struct vgpu *vgpu)
 	}
 }
 
-const struct vgpu_hw_ops vgpu_sim_ops = {
+static bool vgpu_sim_faulted(struct vgpu_device *dev, u32 fn)
+{
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	bool halted;
+
+	mutex_lock(&vgpu->lock);
+	halted = vgpu->regs.halted;
+	mutex_unlock(&vgpu->lock);
+	return halted;
+}
+
+static void vgpu_sim_counters(struct vgpu_device *dev, u32 fn,
+			      struct vgpu_stats *c)
+{
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
+
+	mutex_lock(&vgpu->lock);
+	*c = vgpu->stats;
+	mutex_unlock(&vgpu->lock);
+}
+
+/* The sim device behind the device interface (vgpu_core.h). */
+const struct vgpu_device_ops vgpu_sim_ops = {
 	.name = "sim",
-	.window_create = vgpu_sim_window_create,
-	.window_destroy = vgpu_sim_window_destroy,
-	.window_clear = vgpu_sim_window_clear,
+	.fn_provision = vgpu_sim_provision,
+	.fn_unprovision = vgpu_sim_unprovision,
+	.fn_scrub = vgpu_sim_scrub,
+	.fn_run = vgpu_sim_run,
+	.fn_preempt = vgpu_sim_preempt,
+	.fn_has_work = vgpu_sim_has_work,
+	.fn_faulted = vgpu_sim_faulted,
+	.fn_counters = vgpu_sim_counters,
 };

@@ -17,7 +17,10 @@
 #include "../lib/vgpu_sched_policy.h"
 #include "../lib/vgpu_state.h"
 
+#include "tests/vgpu_kunit.h"
+
 MODULE_IMPORT_NS(VGPU);
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define MB VGPU_SZ_1M
 
@@ -357,7 +360,7 @@ static struct kunit_suite vgpu_kunit_suite = {
 	.test_cases = vgpu_kunit_cases,
 };
 
-kunit_test_suite(vgpu_kunit_suite);
+kunit_test_suites(&vgpu_kunit_suite, &vgpu_kunit_core_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit tests of vgpu's pure logic");

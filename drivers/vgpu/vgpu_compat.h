@@ -11,6 +11,19 @@
 #include <linux/version.h>
 #include <linux/vfio.h>
 
+/*
+ * KUnit-only exports (<kunit/visibility.h>) came in 6.2; before, they are
+ * defined the same way here.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#include <kunit/visibility.h>
+#elif IS_ENABLED(CONFIG_KUNIT)
+#define EXPORT_SYMBOL_IF_KUNIT(symbol) \
+	EXPORT_SYMBOL_NS(symbol, EXPORTED_FOR_KUNIT_TESTING)
+#else
+#define EXPORT_SYMBOL_IF_KUNIT(symbol)
+#endif
+
 /* eventfd_signal() lost its count argument in 6.8. */
 static inline void vgpu_eventfd_signal(struct eventfd_ctx *ctx)
 {
