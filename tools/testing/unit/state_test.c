@@ -1,38 +1,49 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Unit tests for the control state of a function
- * (drivers/vgpu/lib/vgpu_state.c): every combination of holds and fault
- * against a reference, the names sysfs shows, and what "state" accepts.
+ * (drivers/vgpu/lib/vgpu_state.c): every combination of holds and fault,
+ * the names sysfs shows, and what "state" accepts.
  */
 #include "kselftest_harness.h"
 #include "vgpu_state.h"
 
-#define ALL_HOLDS (VGPU_HOLD_OPERATOR | VGPU_HOLD_RESET | VGPU_HOLD_REMOVED)
+#define OP	VGPU_HOLD_OPERATOR
+#define RS	VGPU_HOLD_RESET
+#define RM	VGPU_HOLD_REMOVED
 
-/* The reference: the strongest hold wins, then the fault. */
-static enum vgpu_state ref_state(u32 holds, bool halted)
-{
-	if (holds & VGPU_HOLD_REMOVED)
-		return VGPU_STATE_REMOVING;
-	if (holds & VGPU_HOLD_RESET)
-		return VGPU_STATE_RESETTING;
-	if (holds & VGPU_HOLD_OPERATOR)
-		return VGPU_STATE_PAUSED;
-	if (halted)
-		return VGPU_STATE_FAULTED;
-	return VGPU_STATE_RUNNING;
-}
+/* All 16 combinations of holds and fault, with the state each must show. */
+static const struct {
+	u32 holds;
+	bool halted;
+	enum vgpu_state want;
+} table[] = {
+	{ 0, false, VGPU_STATE_RUNNING },
+	{ 0, true, VGPU_STATE_FAULTED },
+	{ OP, false, VGPU_STATE_PAUSED },
+	{ OP, true, VGPU_STATE_PAUSED },
+	{ RS, false, VGPU_STATE_RESETTING },
+	{ RS, true, VGPU_STATE_RESETTING },
+	{ RS | OP, false, VGPU_STATE_RESETTING },
+	{ RS | OP, true, VGPU_STATE_RESETTING },
+	{ RM, false, VGPU_STATE_REMOVING },
+	{ RM, true, VGPU_STATE_REMOVING },
+	{ RM | OP, false, VGPU_STATE_REMOVING },
+	{ RM | OP, true, VGPU_STATE_REMOVING },
+	{ RM | RS, false, VGPU_STATE_REMOVING },
+	{ RM | RS, true, VGPU_STATE_REMOVING },
+	{ RM | RS | OP, false, VGPU_STATE_REMOVING },
+	{ RM | RS | OP, true, VGPU_STATE_REMOVING },
+};
 
 TEST(every_combination)
 {
-	u32 holds;
-	int halted;
+	unsigned int i;
 
-	for (holds = 0; holds <= ALL_HOLDS; holds++)
-		for (halted = 0; halted < 2; halted++)
-			EXPECT_EQ(ref_state(holds, halted),
-				  vgpu_state_of(holds, halted))
-				TH_LOG("holds %#x halted %d", holds, halted);
+	for (i = 0; i < ARRAY_SIZE(table); i++)
+		EXPECT_EQ(table[i].want,
+			  vgpu_state_of(table[i].holds, table[i].halted))
+			TH_LOG("holds %#x halted %d", table[i].holds,
+			       table[i].halted);
 }
 
 /* Only a function without holds runs; a reset never unpauses. */
