@@ -36,17 +36,6 @@
 struct vgpu;
 struct vgpu_stats;
 
-/*
- * DMA into guest memory (vgpu_dma.c): the longest one copy may hold an
- * engine, and the retry back-off of a vGPU whose copy gave up.
- */
-#define VGPU_DMA_DEADLINE_NS		(10 * NSEC_PER_MSEC)
-#define VGPU_DMA_RETRY_MIN_NS		(1 * NSEC_PER_MSEC)
-#define VGPU_DMA_RETRY_MAX_NS		(128 * NSEC_PER_MSEC)
-
-/* Emulated PCI config space: a PCIe function's 4 KiB. */
-#define VGPU_CFG_SIZE		4096
-
 /**
  * struct vgpu_prt - the scheduler's view of one engine partition
  * @lock: protects @sp, the &vgpu_sched_entity of every member, the members'
@@ -149,7 +138,8 @@ struct vgpu_fn_res {
  * core, for one function at a time
  * @name: device kind, shown in sysfs ("sim")
  * @fn_provision: give function @fn its window and engines; the window reads
- *		  zeros afterwards. Return: 0 or a negative errno, with
+ *		  zeros afterwards; set &vgpu.hw if the device keeps an
+ *		  object per function. Return: 0 or a negative errno, with
  *		  nothing provisioned.
  * @fn_unprovision: take them back; @fn is held off the engines
  * @fn_scrub: zero @fn's whole window (reset, new tenant)
@@ -198,8 +188,8 @@ struct vgpu_type {
  * @id: N in vgpuN
  * @ops: the device interface
  * @fn_ida: allocates function numbers
- * @fns: function number -> &struct vgpu, for the device; an entry exists
- *	 from provisioning to unprovisioning
+ * @fns: function number -> &struct vgpu; an entry exists from just before
+ *	 provisioning to just after unprovisioning
  * @mem_size: device memory in bytes
  * @num_engines: engines on the device
  * @nr_profiles: number of entries in @profiles
@@ -254,38 +244,6 @@ struct vgpu_device {
 };
 
 /**
- * struct vgpu_regs - a vGPU's BAR0 register state (see uapi/linux/vgpu.h)
- * @ring_base: ring offset in the window
- * @ring_size: ring entries
- * @ring_ctrl: VGPU_RING_* bits
- * @head: next ring entry the device reads
- * @tail: last tail the guest wrote to the doorbell
- * @fence: last fence value written
- * @completed: commands completed since reset
- * @irq_status: VGPU_IRQ_* bits raised and not acknowledged
- * @irq_mask: VGPU_IRQ_* bits masked
- * @err_code: enum vgpu_error of the fault that halted the ring
- * @err_index: ring index of the faulting command
- * @err_addr: offending address
- * @halted: the ring stopped on an error; only a reset restarts it
- */
-struct vgpu_regs {
-	u64 ring_base;
-	u32 ring_size;
-	u32 ring_ctrl;
-	u32 head;
-	u32 tail;
-	u64 fence;
-	u64 completed;
-	u32 irq_status;
-	u32 irq_mask;
-	u32 err_code;
-	u32 err_index;
-	u64 err_addr;
-	bool halted;
-};
-
-/**
  * struct vgpu_stats - a vGPU's counters since creation
  * @commands: commands completed
  * @bytes: bytes moved by work units
@@ -302,48 +260,16 @@ struct vgpu_stats {
 };
 
 /**
- * struct vgpu_dma_guard - bounds the guest-memory copy of one engine
- * @lock: protects @task and @aborted; taken from the timer's hard interrupt
- * @task: the engine thread copying for the vGPU, NULL if none is
- * @aborted: @task was sent SIGKILL to end the copy
- * @timer: fires at the copy's deadline
- */
-struct vgpu_dma_guard {
-	spinlock_t lock; /* see above */
-	struct task_struct *task;
-	bool aborted;
-	struct hrtimer timer;
-};
-
-/**
- * struct vgpu_stall - a command whose DMA gave up, set aside (vgpu_dma.c)
- * @since_ns: when its DMA first stalled; 0 if it has not
- * @backoff_ns: delay before the latest retry
- * @waiting: set aside until @retry runs; the ring is not runnable
- * @retry: makes the vGPU runnable again and kicks it
- *
- * @since_ns, @backoff_ns and @waiting are protected by &vgpu.lock.
- */
-struct vgpu_stall {
-	u64 since_ns;
-	u64 backoff_ns;
-	bool waiting;
-	struct delayed_work retry;
-};
-
-/**
- * struct vgpu - one vGPU instance
- * @vdev: the VFIO device a VM opens
+ * struct vgpu - the core's record of one function (a vGPU)
  * @dev: the device it was carved from
- * @mdev: its mdev device, /sys/bus/mdev/devices/UUID
  * @profile: index of its profile in &vgpu_device.profiles
  * @mem_offset: offset of its memory window in device memory
  * @mem_size: size of its memory window
  * @part: index of its engine partition in &vgpu_device.engines
  * @fn: its function number on the device (the device interface's key)
+ * @hw: the device's own object for the function, set by fn_provision
+ * @log: the struct device its messages name (the frontend's)
  * @node: entry in &vgpu_device.vgpus, under &vgpu_device.lock
- * @pages: backing pages of the window (sim backend)
- * @nr_pages: entries in @pages
  * @prt: its partition's scheduler state
  * @se: its scheduling state, under @prt's lock
  * @holds: enum vgpu_hold bits; while any is set the vGPU is not scheduled;
@@ -353,43 +279,23 @@ struct vgpu_stall {
  * @kick_picks: @prt's picks then, under @prt's lock
  * @kicks: doorbells seen by the scheduler, under @prt's lock
  * @ctl_lock: serialises control transitions (vgpu_control.c); protects
- *	      @ctl_holds; taken before @lock
+ *	      @ctl_holds; taken before any lock of the device's
  * @ctl_holds: enum vgpu_hold bits taken and not yet dropped
- * @lock: protects @cfg, @bar, @regs, @exec_active, @exec_gen, @irq_pending,
- *	  @cmd_run_ns, @stats and @stall
- * @unit_lock: held by the engine while it runs a work unit of @exec (which
- *	       only that engine touches); taking it waits out the unit
- * @cfg: emulated config space
- * @bar: BAR0 and BAR2 address registers as programmed
- * @regs: BAR0 register state
- * @exec: the command in progress
- * @exec_active: @exec holds a command not yet complete
- * @exec_gen: bumped whenever the command in progress is dropped
- * @irq_pending: VGPU_IRQ_* raised but not yet signalled (vgpu_irq_flush())
- * @epoch_ns: device clock origin
- * @cmd_run_ns: run time of the command in progress (job timeout)
- * @preempt: vgpu_sim_preempt() asked the run in progress, or the next one,
- *	     to end at its next unit boundary
- * @stats: counters since creation
- * @stall: DMA stall state of the command in progress
- * @dma: bounds the DMA of the engine running the vGPU
- * @irq_lock: protects @req_trigger and @msix_trigger
- * @req_trigger: eventfd signalled to ask the user to release the device
- * @msix_trigger: eventfds of the MSI-X vectors
+ *
+ * The function's registers, window and command state belong to the device
+ * (for a sim function, &struct vgpu_sim_fn behind @hw), its VFIO state to
+ * the frontend that hands it to a VM (&struct vgpu_mdev).
  */
 struct vgpu {
-	struct vfio_device vdev;
 	struct vgpu_device *dev;
-	struct mdev_device *mdev;
 	int profile;
 	u64 mem_offset;
 	u64 mem_size;
 	int part;
 	u32 fn;
+	void *hw;
+	struct device *log;
 	struct list_head node;
-
-	struct page **pages;
-	unsigned long nr_pages;
 
 	struct vgpu_prt *prt;
 	struct vgpu_sched_entity se;
@@ -401,25 +307,6 @@ struct vgpu {
 
 	struct mutex ctl_lock; /* see above */
 	u32 ctl_holds;
-	struct mutex lock; /* see above */
-	struct mutex unit_lock; /* see above */
-	u8 cfg[VGPU_CFG_SIZE];
-	u64 bar[2];
-	struct vgpu_regs regs;
-	struct vgpu_exec *exec;
-	bool exec_active;
-	u64 exec_gen;
-	u32 irq_pending;
-	u64 epoch_ns;
-	u64 cmd_run_ns;
-	bool preempt;
-	struct vgpu_stats stats;
-	struct vgpu_stall stall;
-	struct vgpu_dma_guard dma;
-
-	struct mutex irq_lock; /* protects @req_trigger, @msix_trigger */
-	struct eventfd_ctx *req_trigger;
-	struct eventfd_ctx *msix_trigger[VGPU_MSIX_VECTORS];
 };
 
 static inline struct vgpu_device *to_vgpu_device(struct device *dev)
@@ -428,7 +315,7 @@ static inline struct vgpu_device *to_vgpu_device(struct device *dev)
 }
 
 /**
- * vgpu_fn() - the vGPU behind a function number, for the device
+ * vgpu_fn() - the core's record behind a function number
  * @dev: the device
  * @fn: a provisioned function's number
  *

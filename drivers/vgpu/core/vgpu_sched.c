@@ -140,7 +140,7 @@ static bool vgpu_sched_running(struct vgpu *vgpu)
 
 /**
  * vgpu_sched_hold() - set what keeps a vGPU off the engines
- * @vgpu: the vGPU; the caller must not hold &vgpu.lock
+ * @vgpu: the vGPU; the caller holds none of the device's locks for it
  * @holds: enum vgpu_hold bits (vgpu_control.c); 0 lets it be scheduled
  *
  * With any hold set, the vGPU is no longer picked and this waits until it
@@ -154,7 +154,7 @@ void vgpu_sched_hold(struct vgpu *vgpu, u32 holds)
 {
 	struct vgpu_prt *prt = vgpu->prt;
 
-	lockdep_assert_not_held(&vgpu->lock);
+	might_sleep();
 	spin_lock(&prt->lock);
 	vgpu->holds = holds;
 	if (holds)

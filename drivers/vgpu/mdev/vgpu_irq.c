@@ -20,7 +20,6 @@
 #include <linux/vfio.h>
 
 #include "mdev/vgpu_mdev.h"
-#include "sim/vgpu_sim.h"
 
 static void vgpu_swap_trigger(struct eventfd_ctx **slot,
 			      struct eventfd_ctx *ctx)
@@ -32,52 +31,52 @@ static void vgpu_swap_trigger(struct eventfd_ctx **slot,
 
 /**
  * vgpu_irq_signal() - signal an MSI-X vector's eventfd, if routed
- * @vgpu: the vGPU
+ * @m: the vGPU
  * @vector: VGPU_MSIX_*
  */
-void vgpu_irq_signal(struct vgpu *vgpu, unsigned int vector)
+void vgpu_irq_signal(struct vgpu_mdev *m, unsigned int vector)
 {
-	mutex_lock(&vgpu->irq_lock);
-	if (vgpu->msix_trigger[vector])
-		vgpu_eventfd_signal(vgpu->msix_trigger[vector]);
-	mutex_unlock(&vgpu->irq_lock);
+	mutex_lock(&m->irq_lock);
+	if (m->msix_trigger[vector])
+		vgpu_eventfd_signal(m->msix_trigger[vector]);
+	mutex_unlock(&m->irq_lock);
 }
 
 /**
  * vgpu_irq_request() - ask the VFIO user to release the vGPU
- * @vgpu: the vGPU
+ * @m: the vGPU
  * @count: how many times the VFIO core has asked so far
  */
-void vgpu_irq_request(struct vgpu *vgpu, unsigned int count)
+void vgpu_irq_request(struct vgpu_mdev *m, unsigned int count)
 {
-	struct device *dev = vgpu->vdev.dev;
+	struct device *dev = m->vdev.dev;
 
-	mutex_lock(&vgpu->irq_lock);
-	if (vgpu->req_trigger) {
+	mutex_lock(&m->irq_lock);
+	if (m->req_trigger) {
 		if (!count)
 			dev_notice(dev,
 				   "removal requested; asking the user to release the vGPU\n");
-		vgpu_eventfd_signal(vgpu->req_trigger);
+		vgpu_eventfd_signal(m->req_trigger);
 	} else if (!count) {
 		dev_notice(dev,
 			   "removal requested; waiting for the user to close the vGPU (no request interrupt registered)\n");
 	}
-	mutex_unlock(&vgpu->irq_lock);
+	mutex_unlock(&m->irq_lock);
 }
 
 /**
  * vgpu_irq_release_all() - drop every eventfd the user routed
- * @vgpu: the vGPU
+ * @m: the vGPU
  */
-void vgpu_irq_release_all(struct vgpu *vgpu)
+void vgpu_irq_release_all(struct vgpu_mdev *m)
 {
 	unsigned int i;
 
-	mutex_lock(&vgpu->irq_lock);
-	vgpu_swap_trigger(&vgpu->req_trigger, NULL);
+	mutex_lock(&m->irq_lock);
+	vgpu_swap_trigger(&m->req_trigger, NULL);
 	for (i = 0; i < VGPU_MSIX_VECTORS; i++)
-		vgpu_swap_trigger(&vgpu->msix_trigger[i], NULL);
-	mutex_unlock(&vgpu->irq_lock);
+		vgpu_swap_trigger(&m->msix_trigger[i], NULL);
+	mutex_unlock(&m->irq_lock);
 }
 
 static unsigned int vgpu_irq_count(unsigned int index)
@@ -130,7 +129,7 @@ static void vgpu_irq_none(struct eventfd_ctx **slots, u32 start, u32 count,
 }
 
 /* DATA_BOOL + TRIGGER: fire the vectors whose byte is non-zero. */
-static int vgpu_irq_bool(struct vgpu *vgpu, struct eventfd_ctx **slots,
+static int vgpu_irq_bool(struct vgpu_mdev *m, struct eventfd_ctx **slots,
 			 const struct vfio_irq_set *hdr, unsigned long data)
 {
 	u8 fire[VGPU_MSIX_VECTORS];
@@ -138,17 +137,17 @@ static int vgpu_irq_bool(struct vgpu *vgpu, struct eventfd_ctx **slots,
 
 	if (copy_from_user(fire, (void __user *)data, hdr->count))
 		return -EFAULT;
-	mutex_lock(&vgpu->irq_lock);
+	mutex_lock(&m->irq_lock);
 	for (i = 0; i < hdr->count; i++)
 		if (fire[i] && slots[hdr->start + i])
 			vgpu_eventfd_signal(slots[hdr->start + i]);
-	mutex_unlock(&vgpu->irq_lock);
+	mutex_unlock(&m->irq_lock);
 	return 0;
 }
 
 /**
  * vgpu_irq_set() - VFIO_DEVICE_SET_IRQS for MSI-X and the request IRQ
- * @vgpu: the vGPU
+ * @m: the vGPU
  * @arg: user pointer to struct vfio_irq_set and its data
  *
  * The header is checked by vfio_set_irqs_validate_and_prepare(); as in
@@ -157,7 +156,7 @@ static int vgpu_irq_bool(struct vgpu *vgpu, struct eventfd_ctx **slots,
  *
  * Return: 0 or a negative errno; on error no routing changes.
  */
-int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg)
+int vgpu_irq_set(struct vgpu_mdev *m, unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_irq_set, count);
 	struct eventfd_ctx *ctx[VGPU_MSIX_VECTORS] = { };
@@ -181,17 +180,17 @@ int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg)
 	if ((hdr.flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) !=
 	    VFIO_IRQ_SET_ACTION_TRIGGER)
 		return -ENOTTY;
-	slots = hdr.index == VFIO_PCI_REQ_IRQ_INDEX ? &vgpu->req_trigger :
-						      vgpu->msix_trigger;
+	slots = hdr.index == VFIO_PCI_REQ_IRQ_INDEX ? &m->req_trigger :
+						      m->msix_trigger;
 
 	switch (hdr.flags & VFIO_IRQ_SET_DATA_TYPE_MASK) {
 	case VFIO_IRQ_SET_DATA_NONE:
-		mutex_lock(&vgpu->irq_lock);
+		mutex_lock(&m->irq_lock);
 		vgpu_irq_none(slots, hdr.start, hdr.count, nvec);
-		mutex_unlock(&vgpu->irq_lock);
+		mutex_unlock(&m->irq_lock);
 		return 0;
 	case VFIO_IRQ_SET_DATA_BOOL:
-		return vgpu_irq_bool(vgpu, slots, &hdr, arg + minsz);
+		return vgpu_irq_bool(m, slots, &hdr, arg + minsz);
 	}
 	if (copy_from_user(fds, (void __user *)(arg + minsz),
 			   hdr.count * sizeof(s32)))
@@ -207,10 +206,10 @@ int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg)
 			goto err_put;
 		}
 	}
-	mutex_lock(&vgpu->irq_lock);
+	mutex_lock(&m->irq_lock);
 	for (i = 0; i < hdr.count; i++)
 		vgpu_swap_trigger(&slots[hdr.start + i], ctx[i]);
-	mutex_unlock(&vgpu->irq_lock);
+	mutex_unlock(&m->irq_lock);
 	return 0;
 
 err_put:

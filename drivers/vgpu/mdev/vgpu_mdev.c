@@ -30,9 +30,9 @@
 #include "mdev/vgpu_mdev.h"
 #include "sim/vgpu_sim.h"
 
-static struct vgpu *to_vgpu(struct vfio_device *vdev)
+static struct vgpu_mdev *to_vgpu_mdev(struct vfio_device *vdev)
 {
-	return container_of(vdev, struct vgpu, vdev);
+	return container_of(vdev, struct vgpu_mdev, vdev);
 }
 
 static struct vgpu_type *to_vgpu_type(struct mdev_type *mtype)
@@ -46,96 +46,104 @@ static struct vgpu_type *to_vgpu_type(struct mdev_type *mtype)
 #define VGPU_OFFSET_MASK	((1ULL << VGPU_OFFSET_SHIFT) - 1)
 #define VGPU_INDEX_TO_OFFSET(i)	((u64)(i) << VGPU_OFFSET_SHIFT)
 
+/* What the sim function asks of its frontend. */
+static void vgpu_mdev_signal(void *data, unsigned int vector)
+{
+	vgpu_irq_signal(data, vector);
+}
+
+static int vgpu_mdev_dma_rw(void *data, u64 iova, void *buf, size_t len,
+			    bool write)
+{
+	struct vgpu_mdev *m = data;
+
+	return vfio_dma_rw(&m->vdev, iova, buf, len, write);
+}
+
+static const struct vgpu_sim_host vgpu_mdev_sim_host = {
+	.signal = vgpu_mdev_signal,
+	.dma_rw = vgpu_mdev_dma_rw,
+};
+
 static int vgpu_vfio_init(struct vfio_device *vdev)
 {
-	struct vgpu *vgpu = to_vgpu(vdev);
+	struct vgpu_mdev *m = to_vgpu_mdev(vdev);
 	struct mdev_device *mdev = to_mdev_device(vdev->dev);
 	struct vgpu_type *type = to_vgpu_type(mdev->type);
 	int ret;
 
-	vgpu->dev = type->dev;
-	vgpu->mdev = mdev;
-	mutex_init(&vgpu->ctl_lock);
-	mutex_init(&vgpu->lock);
-	mutex_init(&vgpu->unit_lock);
-	mutex_init(&vgpu->irq_lock);
-	vgpu_dma_init(vgpu);
-	vgpu->exec = vgpu_alloc(kvzalloc(sizeof(*vgpu->exec), GFP_KERNEL));
-	if (!vgpu->exec)
-		return -ENOMEM;
-	ret = vgpu_resources_get(vgpu, type->index);
-	if (ret) {
-		kvfree(vgpu->exec);
+	m->vgpu.dev = type->dev;
+	m->vgpu.log = &mdev->dev;
+	m->mdev = mdev;
+	mutex_init(&m->vgpu.ctl_lock);
+	mutex_init(&m->irq_lock);
+	ret = vgpu_resources_get(&m->vgpu, type->index);
+	if (ret)
 		return ret;
-	}
-	vgpu_cfg_init(vgpu);
-	mutex_lock(&vgpu->lock);
-	vgpu_regs_reset(vgpu);
-	mutex_unlock(&vgpu->lock);
+	m->sf = vgpu_sim_fn(m->vgpu.dev, m->vgpu.fn);
+	vgpu_sim_attach(m->sf, &vgpu_mdev_sim_host, m);
 	return 0;
 }
 
 static void vgpu_vfio_release(struct vfio_device *vdev)
 {
-	struct vgpu *vgpu = to_vgpu(vdev);
+	struct vgpu_mdev *m = to_vgpu_mdev(vdev);
 
-	vgpu_control_hold(vgpu, VGPU_HOLD_REMOVED);
-	vgpu_dma_fini(vgpu);
-	vgpu_resources_put(vgpu);
-	kvfree(vgpu->exec);
-	mutex_destroy(&vgpu->irq_lock);
-	mutex_destroy(&vgpu->unit_lock);
-	mutex_destroy(&vgpu->lock);
-	mutex_destroy(&vgpu->ctl_lock);
+	vgpu_control_hold(&m->vgpu, VGPU_HOLD_REMOVED);
+	vgpu_resources_put(&m->vgpu);
+	mutex_destroy(&m->irq_lock);
+	mutex_destroy(&m->vgpu.ctl_lock);
 }
 
 /*
  * Stop the queue, drop all work and restore register defaults (and config
  * space if @cfg); a @reset also zeroes the window and is counted.
  */
-static void vgpu_restart(struct vgpu *vgpu, bool cfg, bool reset)
+static void vgpu_restart(struct vgpu_mdev *m, bool cfg, bool reset)
 {
-	vgpu_control_hold(vgpu, VGPU_HOLD_RESET);
-	mutex_lock(&vgpu->lock);
-	vgpu_regs_reset(vgpu);
+	struct vgpu_sim_fn *sf = m->sf;
+
+	vgpu_control_hold(&m->vgpu, VGPU_HOLD_RESET);
+	mutex_lock(&sf->lock);
+	vgpu_regs_reset(sf);
 	if (cfg)
-		vgpu_cfg_init(vgpu);
+		vgpu_cfg_init(sf);
 	if (reset) {
-		vgpu->dev->ops->fn_scrub(vgpu->dev, vgpu->fn);
-		vgpu->stats.resets++;
+		m->vgpu.dev->ops->fn_scrub(m->vgpu.dev, m->vgpu.fn);
+		sf->stats.resets++;
 	}
-	mutex_unlock(&vgpu->lock);
-	vgpu_control_release(vgpu, VGPU_HOLD_RESET);
+	mutex_unlock(&sf->lock);
+	vgpu_control_release(&m->vgpu, VGPU_HOLD_RESET);
 }
 
 /**
  * vgpu_function_reset() - reset a vGPU as a function level reset does
- * @vgpu: the vGPU; must not hold &vgpu.lock
+ * @m: the vGPU; the caller holds none of its locks
  * @cfg: also return config space to its power-on state
  *
  * Stops the queue, drops pending work, zeroes the window and restores
  * register defaults.
  */
-void vgpu_function_reset(struct vgpu *vgpu, bool cfg)
+void vgpu_function_reset(struct vgpu_mdev *m, bool cfg)
 {
-	vgpu_restart(vgpu, cfg, true);
+	vgpu_restart(m, cfg, true);
 }
 
 static void vgpu_vfio_close(struct vfio_device *vdev)
 {
-	struct vgpu *vgpu = to_vgpu(vdev);
+	struct vgpu_mdev *m = to_vgpu_mdev(vdev);
 
 	/*
 	 * No DMA once the user's address space is gone: stop the queue. The
 	 * window keeps its contents for the next open.
 	 */
-	vgpu_restart(vgpu, true, false);
-	vgpu_irq_release_all(vgpu);
+	vgpu_restart(m, true, false);
+	vgpu_irq_release_all(m);
 }
 
 static void vgpu_vfio_request(struct vfio_device *vdev, unsigned int count)
 {
-	vgpu_irq_request(to_vgpu(vdev), count);
+	vgpu_irq_request(to_vgpu_mdev(vdev), count);
 }
 
 /*
@@ -144,45 +152,46 @@ static void vgpu_vfio_request(struct vfio_device *vdev, unsigned int count)
  */
 static void vgpu_vfio_dma_unmap(struct vfio_device *vdev, u64 iova, u64 len)
 {
-	struct vgpu *vgpu = to_vgpu(vdev);
+	struct vgpu_sim_fn *sf = to_vgpu_mdev(vdev)->sf;
 
-	vgpu_dma_abort(vgpu);
-	mutex_lock(&vgpu->unit_lock);
-	mutex_unlock(&vgpu->unit_lock);
+	vgpu_dma_abort(sf);
+	mutex_lock(&sf->unit_lock);
+	mutex_unlock(&sf->unit_lock);
 }
 
 /* One naturally aligned access of 1, 2, 4 or 8 bytes to config or BAR0. */
-static int vgpu_reg_access(struct vgpu *vgpu, unsigned int index, u32 off,
+static int vgpu_reg_access(struct vgpu_mdev *m, unsigned int index, u32 off,
 			   u32 size, u64 *val, bool write)
 {
+	struct vgpu_sim_fn *sf = m->sf;
 	bool reset = false;
 	u32 v32 = (u32)*val, irqs;
 	int ret = 0;
 
-	mutex_lock(&vgpu->lock);
+	mutex_lock(&sf->lock);
 	if (index == VFIO_PCI_CONFIG_REGION_INDEX) {
 		if (size == 8) {
 			ret = -EINVAL;
 		} else if (write) {
-			ret = vgpu_cfg_write(vgpu, off, size, v32, &reset);
+			ret = vgpu_cfg_write(sf, off, size, v32, &reset);
 		} else {
-			ret = vgpu_cfg_read(vgpu, off, size, &v32);
+			ret = vgpu_cfg_read(sf, off, size, &v32);
 			*val = v32;
 		}
 	} else if (write) {
-		reset = vgpu_regs_write(vgpu, off, size, *val);
+		reset = vgpu_regs_write(sf, off, size, *val);
 	} else {
-		*val = vgpu_regs_read(vgpu, off, size);
+		*val = vgpu_regs_read(sf, off, size);
 	}
-	irqs = vgpu_irq_take(vgpu);
-	mutex_unlock(&vgpu->lock);
-	vgpu_irq_flush(vgpu, irqs);
+	irqs = vgpu_irq_take(sf);
+	mutex_unlock(&sf->lock);
+	vgpu_irq_flush(sf, irqs);
 	if (reset)
-		vgpu_function_reset(vgpu, index == VFIO_PCI_CONFIG_REGION_INDEX);
+		vgpu_function_reset(m, index == VFIO_PCI_CONFIG_REGION_INDEX);
 	return ret;
 }
 
-static u64 vgpu_region_size(struct vgpu *vgpu, unsigned int index)
+static u64 vgpu_region_size(struct vgpu_mdev *m, unsigned int index)
 {
 	switch (index) {
 	case VFIO_PCI_CONFIG_REGION_INDEX:
@@ -190,13 +199,13 @@ static u64 vgpu_region_size(struct vgpu *vgpu, unsigned int index)
 	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_REGS:
 		return VGPU_REGS_SIZE;
 	case VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_WINDOW:
-		return vgpu->mem_size;
+		return m->vgpu.mem_size;
 	}
 	return 0;
 }
 
 /* Split [pos, pos + count) of a trapped region into aligned accesses. */
-static ssize_t vgpu_rw_regs(struct vgpu *vgpu, unsigned int index,
+static ssize_t vgpu_rw_regs(struct vgpu_mdev *m, unsigned int index,
 			    char __user *buf, size_t count, u64 pos,
 			    bool write)
 {
@@ -215,7 +224,7 @@ static ssize_t vgpu_rw_regs(struct vgpu *vgpu, unsigned int index,
 			size = 4;
 		if (write && copy_from_user(&val, buf + done, size))
 			return -EFAULT;
-		ret = vgpu_reg_access(vgpu, index, off, size, &val, write);
+		ret = vgpu_reg_access(m, index, off, size, &val, write);
 		if (ret)
 			return ret;
 		if (!write && copy_to_user(buf + done, &val, size))
@@ -226,7 +235,7 @@ static ssize_t vgpu_rw_regs(struct vgpu *vgpu, unsigned int index,
 }
 
 /* read()/write() on BAR2: the window, a page at a time. */
-static ssize_t vgpu_rw_window(struct vgpu *vgpu, char __user *buf,
+static ssize_t vgpu_rw_window(struct vgpu_sim_fn *sf, char __user *buf,
 			      size_t count, u64 pos, bool write)
 {
 	size_t done = 0;
@@ -235,7 +244,7 @@ static ssize_t vgpu_rw_window(struct vgpu *vgpu, char __user *buf,
 		u64 off = pos + done;
 		size_t in = offset_in_page(off);
 		size_t n = min_t(size_t, count - done, PAGE_SIZE - in);
-		void *va = kmap_local_page(vgpu->pages[off >> PAGE_SHIFT]);
+		void *va = kmap_local_page(sf->pages[off >> PAGE_SHIFT]);
 		unsigned long left;
 
 		if (write)
@@ -253,18 +262,18 @@ static ssize_t vgpu_rw_window(struct vgpu *vgpu, char __user *buf,
 static ssize_t vgpu_vfio_rw(struct vfio_device *vdev, char __user *buf,
 			    size_t count, loff_t *ppos, bool write)
 {
-	struct vgpu *vgpu = to_vgpu(vdev);
+	struct vgpu_mdev *m = to_vgpu_mdev(vdev);
 	unsigned int index = VGPU_OFFSET_INDEX(*ppos);
 	u64 pos = *ppos & VGPU_OFFSET_MASK;
-	u64 size = vgpu_region_size(vgpu, index);
+	u64 size = vgpu_region_size(m, index);
 	ssize_t ret;
 
 	if (!size || pos >= size || count > size - pos)
 		return -EINVAL;
 	if (index == VFIO_PCI_BAR0_REGION_INDEX + VGPU_BAR_WINDOW)
-		ret = vgpu_rw_window(vgpu, buf, count, pos, write);
+		ret = vgpu_rw_window(m->sf, buf, count, pos, write);
 	else
-		ret = vgpu_rw_regs(vgpu, index, buf, count, pos, write);
+		ret = vgpu_rw_regs(m, index, buf, count, pos, write);
 	if (ret > 0)
 		*ppos += ret;
 	return ret;
@@ -285,13 +294,13 @@ static ssize_t vgpu_vfio_write(struct vfio_device *vdev,
 
 static vm_fault_t vgpu_window_fault(struct vm_fault *vmf)
 {
-	struct vgpu *vgpu = vmf->vma->vm_private_data;
+	struct vgpu_sim_fn *sf = vmf->vma->vm_private_data;
 	unsigned long pgoff = vmf->pgoff &
 			      (VGPU_OFFSET_MASK >> PAGE_SHIFT);
 
-	if (pgoff >= vgpu->nr_pages)
+	if (pgoff >= sf->nr_pages)
 		return VM_FAULT_SIGBUS;
-	vmf->page = vgpu->pages[pgoff];
+	vmf->page = sf->pages[pgoff];
 	get_page(vmf->page);
 	return 0;
 }
@@ -302,7 +311,7 @@ static const struct vm_operations_struct vgpu_window_vm_ops = {
 
 static int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 {
-	struct vgpu *vgpu = to_vgpu(vdev);
+	struct vgpu_sim_fn *sf = to_vgpu_mdev(vdev)->sf;
 	u64 index = vma->vm_pgoff >> (VGPU_OFFSET_SHIFT - PAGE_SHIFT);
 	u64 pgoff = vma->vm_pgoff & (VGPU_OFFSET_MASK >> PAGE_SHIFT);
 	u64 pages = vma_pages(vma);
@@ -311,10 +320,10 @@ static int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 		return -EINVAL;
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
-	if (pgoff >= vgpu->nr_pages || pages > vgpu->nr_pages - pgoff)
+	if (pgoff >= sf->nr_pages || pages > sf->nr_pages - pgoff)
 		return -EINVAL;
 	vma->vm_ops = &vgpu_window_vm_ops;
-	vma->vm_private_data = vgpu;
+	vma->vm_private_data = sf;
 	vgpu_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
 	return 0;
 }
@@ -334,7 +343,7 @@ static int vgpu_ioctl_get_info(unsigned long arg)
 	return copy_to_user((void __user *)arg, &info, minsz) ? -EFAULT : 0;
 }
 
-static int vgpu_ioctl_region_info(struct vgpu *vgpu, unsigned long arg)
+static int vgpu_ioctl_region_info(struct vgpu_mdev *m, unsigned long arg)
 {
 	unsigned long minsz = offsetofend(struct vfio_region_info, offset);
 	struct vfio_region_info info;
@@ -344,7 +353,7 @@ static int vgpu_ioctl_region_info(struct vgpu *vgpu, unsigned long arg)
 	if (info.argsz < minsz || info.index >= VFIO_PCI_NUM_REGIONS)
 		return -EINVAL;
 	info.offset = VGPU_INDEX_TO_OFFSET(info.index);
-	info.size = vgpu_region_size(vgpu, info.index);
+	info.size = vgpu_region_size(m, info.index);
 	info.flags = 0;
 	info.cap_offset = 0;
 	if (info.size)
@@ -358,19 +367,19 @@ static int vgpu_ioctl_region_info(struct vgpu *vgpu, unsigned long arg)
 static long vgpu_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 			    unsigned long arg)
 {
-	struct vgpu *vgpu = to_vgpu(vdev);
+	struct vgpu_mdev *m = to_vgpu_mdev(vdev);
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
 		return vgpu_ioctl_get_info(arg);
 	case VFIO_DEVICE_GET_REGION_INFO:
-		return vgpu_ioctl_region_info(vgpu, arg);
+		return vgpu_ioctl_region_info(m, arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
 		return vgpu_irq_get_info(arg);
 	case VFIO_DEVICE_SET_IRQS:
-		return vgpu_irq_set(vgpu, arg);
+		return vgpu_irq_set(m, arg);
 	case VFIO_DEVICE_RESET:
-		vgpu_function_reset(vgpu, true);
+		vgpu_function_reset(m, true);
 		return 0;
 	}
 	return -ENOTTY;
@@ -392,32 +401,34 @@ static const struct vfio_device_ops vgpu_vfio_ops = {
 
 static int vgpu_mdev_probe(struct mdev_device *mdev)
 {
-	struct vgpu *vgpu;
+	struct vgpu_mdev *m;
 	int ret;
 
-	vgpu = vgpu_inject_fail() ? ERR_PTR(-ENOMEM) :
-	       vfio_alloc_device(vgpu, vdev, &mdev->dev, &vgpu_vfio_ops);
-	if (IS_ERR(vgpu))
-		return PTR_ERR(vgpu);
-	ret = vgpu_call(vfio_register_emulated_iommu_dev(&vgpu->vdev));
+	m = vgpu_inject_fail() ? ERR_PTR(-ENOMEM) :
+	    vfio_alloc_device(vgpu_mdev, vdev, &mdev->dev, &vgpu_vfio_ops);
+	if (IS_ERR(m))
+		return PTR_ERR(m);
+	ret = vgpu_call(vfio_register_emulated_iommu_dev(&m->vdev));
 	if (ret) {
 		dev_err(&mdev->dev, "cannot register VFIO device: %d\n", ret);
-		vfio_put_device(&vgpu->vdev);
+		vfio_put_device(&m->vdev);
 		return ret;
 	}
-	dev_set_drvdata(&mdev->dev, vgpu);
+	/* The core's sysfs files of the vGPU find its record here. */
+	dev_set_drvdata(&mdev->dev, &m->vgpu);
 	dev_info(&mdev->dev, "created vGPU of type %s, window %llu MiB at 0x%llx\n",
-		 vgpu_profile_of(vgpu)->name, vgpu->mem_size >> 20,
-		 vgpu->mem_offset);
+		 vgpu_profile_of(&m->vgpu)->name, m->vgpu.mem_size >> 20,
+		 m->vgpu.mem_offset);
 	return 0;
 }
 
 static void vgpu_mdev_remove(struct mdev_device *mdev)
 {
 	struct vgpu *vgpu = dev_get_drvdata(&mdev->dev);
+	struct vgpu_mdev *m = container_of(vgpu, struct vgpu_mdev, vgpu);
 
-	vfio_unregister_group_dev(&vgpu->vdev);
-	vfio_put_device(&vgpu->vdev);
+	vfio_unregister_group_dev(&m->vdev);
+	vfio_put_device(&m->vdev);
 	dev_info(&mdev->dev, "vGPU removed\n");
 }
 

@@ -8,14 +8,36 @@
 
 #include "core/vgpu_core.h"
 
+struct vgpu_sim_fn;
+
+/**
+ * struct vgpu_mdev - a sim function handed to VMs as an mdev VFIO device
+ * @vdev: the VFIO device a VM opens
+ * @vgpu: the core's record of the function
+ * @sf: the sim function
+ * @mdev: its mdev device, /sys/bus/mdev/devices/UUID
+ * @irq_lock: protects @req_trigger and @msix_trigger
+ * @req_trigger: eventfd signalled to ask the user to release the device
+ * @msix_trigger: eventfds of the MSI-X vectors
+ */
+struct vgpu_mdev {
+	struct vfio_device vdev;
+	struct vgpu vgpu;
+	struct vgpu_sim_fn *sf;
+	struct mdev_device *mdev;
+	struct mutex irq_lock; /* see above */
+	struct eventfd_ctx *req_trigger;
+	struct eventfd_ctx *msix_trigger[VGPU_MSIX_VECTORS];
+};
+
 /* mdev/vgpu_irq.c: eventfds behind interrupts */
 int vgpu_irq_get_info(unsigned long arg);
-int vgpu_irq_set(struct vgpu *vgpu, unsigned long arg);
-void vgpu_irq_signal(struct vgpu *vgpu, unsigned int vector);
-void vgpu_irq_request(struct vgpu *vgpu, unsigned int count);
-void vgpu_irq_release_all(struct vgpu *vgpu);
+int vgpu_irq_set(struct vgpu_mdev *m, unsigned long arg);
+void vgpu_irq_signal(struct vgpu_mdev *m, unsigned int vector);
+void vgpu_irq_request(struct vgpu_mdev *m, unsigned int count);
+void vgpu_irq_release_all(struct vgpu_mdev *m);
 
 /* mdev/vgpu_mdev.c: function reset (stop, drop work, zero the window) */
-void vgpu_function_reset(struct vgpu *vgpu, bool cfg);
+void vgpu_function_reset(struct vgpu_mdev *m, bool cfg);
 
 #endif /* VGPU_MDEV_H */

@@ -7,10 +7,10 @@
  * DOC: DMA that cannot complete
  *
  * A COPY with a DMA address makes the engine thread copy to or from the VFIO
- * user's memory with vfio_dma_rw(). That memory can stall for any length of
- * time: it may be registered with userfaultfd (postcopy migration, or a
- * hostile VMM that never answers), on FUSE or NFS, or under reclaim. While
- * the copy waits, the engine serves nobody else and vfio_dma_rw() holds the
+ * user's memory through the function's frontend (vfio_dma_rw() for an
+ * mdev). That memory can stall for any length of time: it may be registered
+ * with userfaultfd (postcopy migration, or a hostile VMM that never
+ * answers), on FUSE or NFS, or under reclaim. While the copy waits, the engine serves nobody else and vfio_dma_rw() holds the
  * VFIO container's lock, which the VMM's own DMA map and unmap calls need.
  *
  * So no DMA holds an engine for long. vgpu_dma_rw() arms a timer for
@@ -61,57 +61,58 @@ static enum hrtimer_restart vgpu_dma_timeout(struct hrtimer *t)
 
 static void vgpu_dma_retry(struct work_struct *work)
 {
-	struct vgpu *vgpu = container_of(to_delayed_work(work), struct vgpu,
+	struct vgpu_sim_fn *sf = container_of(to_delayed_work(work),
+					      struct vgpu_sim_fn,
 					 stall.retry);
 	bool run;
 
-	mutex_lock(&vgpu->lock);
-	vgpu->stall.waiting = false;
-	run = vgpu_ring_runnable(vgpu);
-	mutex_unlock(&vgpu->lock);
+	mutex_lock(&sf->lock);
+	sf->stall.waiting = false;
+	run = vgpu_ring_runnable(sf);
+	mutex_unlock(&sf->lock);
 	if (run)
-		vgpu_sched_kick(vgpu);
+		vgpu_sched_kick(sf->vgpu);
 }
 
 /**
  * vgpu_dma_init() - set up a vGPU's DMA guard and stall state
- * @vgpu: the vGPU
+ * @sf: the vGPU
  */
-void vgpu_dma_init(struct vgpu *vgpu)
+void vgpu_dma_init(struct vgpu_sim_fn *sf)
 {
-	struct vgpu_dma_guard *g = &vgpu->dma;
+	struct vgpu_dma_guard *g = &sf->dma;
 
 	spin_lock_init(&g->lock);
 	hrtimer_init(&g->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	g->timer.function = vgpu_dma_timeout;
-	INIT_DELAYED_WORK(&vgpu->stall.retry, vgpu_dma_retry);
+	INIT_DELAYED_WORK(&sf->stall.retry, vgpu_dma_retry);
 }
 
 /**
  * vgpu_dma_fini() - wait for a vGPU's pending retry before it is freed
- * @vgpu: the vGPU, paused, with no engine running it
+ * @sf: the vGPU, paused, with no engine running it
  */
-void vgpu_dma_fini(struct vgpu *vgpu)
+void vgpu_dma_fini(struct vgpu_sim_fn *sf)
 {
-	cancel_delayed_work_sync(&vgpu->stall.retry);
+	cancel_delayed_work_sync(&sf->stall.retry);
 }
 
 /**
  * vgpu_dma_abort() - make a DMA of the vGPU in progress give up now
- * @vgpu: the vGPU
+ * @sf: the vGPU
  *
  * The copy fails as if its deadline had passed; nothing happens if no DMA
  * is in progress. Safe in any context.
  */
-void vgpu_dma_abort(struct vgpu *vgpu)
+void vgpu_dma_abort(struct vgpu_sim_fn *sf)
 {
-	vgpu_dma_guard_fire(&vgpu->dma);
+	vgpu_dma_guard_fire(&sf->dma);
 }
 
 /**
  * vgpu_dma_rw() - copy between a buffer and the VFIO user's memory, giving
  * up after VGPU_DMA_DEADLINE_NS
- * @vgpu: the vGPU, run by the calling engine thread
+ * @sf: the vGPU, run by the calling engine thread
  * @iova: I/O virtual address the guest gave
  * @buf: kernel buffer
  * @len: bytes
@@ -121,10 +122,10 @@ void vgpu_dma_abort(struct vgpu *vgpu)
  * part of it may have been done), or -EFAULT if the address is not mapped
  * for that access.
  */
-int vgpu_dma_rw(struct vgpu *vgpu, u64 iova, void *buf, size_t len,
+int vgpu_dma_rw(struct vgpu_sim_fn *sf, u64 iova, void *buf, size_t len,
 		bool write)
 {
-	struct vgpu_dma_guard *g = &vgpu->dma;
+	struct vgpu_dma_guard *g = &sf->dma;
 	bool aborted;
 	int ret;
 
@@ -135,7 +136,8 @@ int vgpu_dma_rw(struct vgpu *vgpu, u64 iova, void *buf, size_t len,
 	hrtimer_start(&g->timer, ns_to_ktime(VGPU_DMA_DEADLINE_NS),
 		      HRTIMER_MODE_REL);
 
-	ret = vfio_dma_rw(&vgpu->vdev, iova, buf, len, write);
+	ret = sf->host ? sf->host->dma_rw(sf->host_data, iova, buf, len, write) :
+			 -EFAULT;
 
 	hrtimer_cancel(&g->timer);
 	spin_lock_irq(&g->lock);
@@ -152,20 +154,20 @@ int vgpu_dma_rw(struct vgpu *vgpu, u64 iova, void *buf, size_t len,
 
 /**
  * vgpu_dma_stalled() - set aside a vGPU whose DMA gave up
- * @vgpu: the vGPU, with &vgpu.lock held and a command in progress
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held and a command in progress
  * @addr: the guest address that could not be reached
  *
  * Schedules the retry, or halts the ring if the command's DMA has been
  * stalled for longer than the job timeout.
  */
-void vgpu_dma_stalled(struct vgpu *vgpu, u64 addr)
+void vgpu_dma_stalled(struct vgpu_sim_fn *sf, u64 addr)
 {
-	struct vgpu_stall *st = &vgpu->stall;
-	u64 job = READ_ONCE(vgpu->dev->job_timeout_ns);
+	struct vgpu_stall *st = &sf->stall;
+	u64 job = READ_ONCE(sf->vgpu->dev->job_timeout_ns);
 	u64 now = ktime_get_ns();
 
-	lockdep_assert_held(&vgpu->lock);
-	vgpu->stats.dma_stalls++;
+	lockdep_assert_held(&sf->lock);
+	sf->stats.dma_stalls++;
 	if (!st->since_ns) {
 		st->since_ns = now;
 		st->backoff_ns = VGPU_DMA_RETRY_MIN_NS;
@@ -173,12 +175,12 @@ void vgpu_dma_stalled(struct vgpu *vgpu, u64 addr)
 		st->backoff_ns = min(st->backoff_ns * 2, VGPU_DMA_RETRY_MAX_NS);
 	}
 	if (job && now - st->since_ns > job) {
-		dev_warn_ratelimited(&vgpu->mdev->dev,
+		dev_warn_ratelimited(sf->vgpu->log,
 				     "watchdog: DMA to guest address %#llx stalled for %llu ms (ring index %u); vGPU halted\n",
 				     addr, (now - st->since_ns) / NSEC_PER_MSEC,
-				     vgpu->regs.head);
-		vgpu->stats.resets++;
-		vgpu_halt(vgpu, VGPU_ERR_TIMEOUT, addr);
+				     sf->regs.head);
+		sf->stats.resets++;
+		vgpu_halt(sf, VGPU_ERR_TIMEOUT, addr);
 		return;
 	}
 	st->waiting = true;

@@ -9,7 +9,7 @@
  *
  * An engine thread of the core (vgpu_sched.c) runs a sim function through
  * vgpu_sim_run() for one time slice: that runs work units one after the
- * other, a preemption point between any two. For each, under &vgpu.lock it
+ * other, a preemption point between any two. For each, under &vgpu_sim_fn.lock it
  * fetches and validates the command at the ring head if none is in
  * progress; it runs one work unit of it without that lock; and under the
  * lock again, on completion, it advances the head, updates the fence and
@@ -29,11 +29,11 @@
 #include "sim/vgpu_sim.h"
 
 /* Copy between a window range (validated by the caller) and a buffer. */
-static void vgpu_window_rw(struct vgpu *vgpu, u64 off, void *buf,
+static void vgpu_window_rw(struct vgpu_sim_fn *sf, u64 off, void *buf,
 			   size_t len, bool write)
 {
 	while (len) {
-		struct page *page = vgpu->pages[off >> PAGE_SHIFT];
+		struct page *page = sf->pages[off >> PAGE_SHIFT];
 		size_t in = offset_in_page(off);
 		size_t n = min_t(size_t, len, PAGE_SIZE - in);
 		void *va = kmap_local_page(page);
@@ -52,22 +52,22 @@ static void vgpu_window_rw(struct vgpu *vgpu, u64 off, void *buf,
 static int vgpu_mem_read(void *ctx, bool sys, u64 addr, void *buf,
 			 size_t len)
 {
-	struct vgpu *vgpu = ctx;
+	struct vgpu_sim_fn *sf = ctx;
 
 	if (sys)
-		return vgpu_dma_rw(vgpu, addr, buf, len, false);
-	vgpu_window_rw(vgpu, addr, buf, len, false);
+		return vgpu_dma_rw(sf, addr, buf, len, false);
+	vgpu_window_rw(sf, addr, buf, len, false);
 	return 0;
 }
 
 static int vgpu_mem_write(void *ctx, bool sys, u64 addr, const void *buf,
 			  size_t len)
 {
-	struct vgpu *vgpu = ctx;
+	struct vgpu_sim_fn *sf = ctx;
 
 	if (sys)
-		return vgpu_dma_rw(vgpu, addr, (void *)buf, len, true);
-	vgpu_window_rw(vgpu, addr, (void *)buf, len, true);
+		return vgpu_dma_rw(sf, addr, (void *)buf, len, true);
+	vgpu_window_rw(sf, addr, (void *)buf, len, true);
 	return 0;
 }
 
@@ -83,76 +83,76 @@ static const struct vgpu_mem_ops vgpu_engine_mem_ops = {
 };
 
 /* Fetch and validate the command at head; false if the ring faulted. */
-static bool vgpu_fetch(struct vgpu *vgpu)
+static bool vgpu_fetch(struct vgpu_sim_fn *sf)
 {
-	struct vgpu_regs *r = &vgpu->regs;
+	struct vgpu_regs *r = &sf->regs;
 	struct vgpu_cmd cmd;
 	u64 bad;
 	int err;
 
-	lockdep_assert_held(&vgpu->lock);
-	vgpu_window_rw(vgpu, r->ring_base + (u64)r->head * sizeof(cmd), &cmd,
+	lockdep_assert_held(&sf->lock);
+	vgpu_window_rw(sf, r->ring_base + (u64)r->head * sizeof(cmd), &cmd,
 		       sizeof(cmd), false);
-	err = vgpu_cmd_validate(&cmd, vgpu->mem_size, &bad);
+	err = vgpu_cmd_validate(&cmd, sf->vgpu->mem_size, &bad);
 	if (err) {
-		vgpu_halt(vgpu, err, bad);
+		vgpu_halt(sf, err, bad);
 		return false;
 	}
-	vgpu_exec_start(vgpu->exec, &cmd);
-	vgpu->exec_active = true;
-	vgpu->cmd_run_ns = 0;
+	vgpu_exec_start(sf->exec, &cmd);
+	sf->exec_active = true;
+	sf->cmd_run_ns = 0;
 	return true;
 }
 
-static void vgpu_complete(struct vgpu *vgpu)
+static void vgpu_complete(struct vgpu_sim_fn *sf)
 {
-	struct vgpu_regs *r = &vgpu->regs;
-	const struct vgpu_cmd *c = &vgpu->exec->cmd;
+	struct vgpu_regs *r = &sf->regs;
+	const struct vgpu_cmd *c = &sf->exec->cmd;
 
-	lockdep_assert_held(&vgpu->lock);
-	vgpu_exec_drop(vgpu);
+	lockdep_assert_held(&sf->lock);
+	vgpu_exec_drop(sf);
 	r->head = (r->head + 1) & (r->ring_size - 1);
 	r->completed++;
-	vgpu->stats.commands++;
+	sf->stats.commands++;
 	if (c->opcode == VGPU_OP_FENCE) {
 		r->fence = c->u.fence.value;
 		if (c->flags & VGPU_CMD_IRQ)
-			vgpu_raise_irq(vgpu, VGPU_IRQ_COMPLETION);
+			vgpu_raise_irq(sf, VGPU_IRQ_COMPLETION);
 	}
 }
 
 /* Stop a command that ran too long; true if the watchdog fired. */
-static bool vgpu_watchdog(struct vgpu *vgpu, u64 unit_ns)
+static bool vgpu_watchdog(struct vgpu_sim_fn *sf, u64 unit_ns)
 {
-	struct vgpu_device *dev = vgpu->dev;
+	struct vgpu_device *dev = sf->vgpu->dev;
 	u64 job = READ_ONCE(dev->job_timeout_ns);
 	u64 unit = READ_ONCE(dev->preempt_timeout_ns);
 	const char *why;
 
-	lockdep_assert_held(&vgpu->lock);
+	lockdep_assert_held(&sf->lock);
 	if (unit && unit_ns > unit)
 		why = "a work unit overran the preemption timeout";
-	else if (job && vgpu->exec_active && vgpu->cmd_run_ns > job)
+	else if (job && sf->exec_active && sf->cmd_run_ns > job)
 		why = "a command ran past the job timeout";
 	else
 		return false;
-	dev_warn_ratelimited(&vgpu->mdev->dev,
+	dev_warn_ratelimited(sf->vgpu->log,
 			     "watchdog: %s (ring index %u); vGPU halted\n",
-			     why, vgpu->regs.head);
-	vgpu->stats.resets++;
-	vgpu_halt(vgpu, VGPU_ERR_TIMEOUT, 0);
+			     why, sf->regs.head);
+	sf->stats.resets++;
+	vgpu_halt(sf, VGPU_ERR_TIMEOUT, 0);
 	return true;
 }
 
 /*
  * Run one work unit of a vGPU's ring; *@unit_ns is the time the unit itself
  * took (0 if none ran). Fetching, validating and completing happen under
- * &vgpu.lock; the unit itself runs under &vgpu.unit_lock only, so that
+ * &vgpu_sim_fn.lock; the unit itself runs under &vgpu_sim_fn.unit_lock only, so that
  * register accesses never wait for it. A reset or fault meanwhile changes
- * &vgpu.exec_gen and the unit's outcome is discarded. Interrupts are
+ * &vgpu_sim_fn.exec_gen and the unit's outcome is discarded. Interrupts are
  * signalled after unlocking. Returns whether the vGPU has more work.
  */
-static bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns)
+static bool vgpu_run_unit(struct vgpu_sim_fn *sf, u64 *unit_ns)
 {
 	u64 bad = 0, bytes = 0, start, gen;
 	bool more;
@@ -160,43 +160,43 @@ static bool vgpu_run_unit(struct vgpu *vgpu, u64 *unit_ns)
 	int ret;
 
 	*unit_ns = 0;
-	mutex_lock(&vgpu->lock);
-	if (!vgpu_ring_runnable(vgpu)) {
-		mutex_unlock(&vgpu->lock);
+	mutex_lock(&sf->lock);
+	if (!vgpu_ring_runnable(sf)) {
+		mutex_unlock(&sf->lock);
 		return false;
 	}
-	if (!vgpu->exec_active && !vgpu_fetch(vgpu))
+	if (!sf->exec_active && !vgpu_fetch(sf))
 		goto out;
-	gen = vgpu->exec_gen;
-	mutex_unlock(&vgpu->lock);
+	gen = sf->exec_gen;
+	mutex_unlock(&sf->lock);
 
-	mutex_lock(&vgpu->unit_lock);
+	mutex_lock(&sf->unit_lock);
 	start = ktime_get_ns();
-	ret = vgpu_exec_step(vgpu->exec, &vgpu_engine_mem_ops, vgpu, &bad,
+	ret = vgpu_exec_step(sf->exec, &vgpu_engine_mem_ops, sf, &bad,
 			     &bytes);
 	*unit_ns = ktime_get_ns() - start;
-	mutex_unlock(&vgpu->unit_lock);
+	mutex_unlock(&sf->unit_lock);
 
-	mutex_lock(&vgpu->lock);
-	if (gen != vgpu->exec_gen || !vgpu->exec_active)
+	mutex_lock(&sf->lock);
+	if (gen != sf->exec_gen || !sf->exec_active)
 		goto out;
-	vgpu->cmd_run_ns += *unit_ns;
-	vgpu->stats.bytes += bytes;
+	sf->cmd_run_ns += *unit_ns;
+	sf->stats.bytes += bytes;
 	if (ret < 0) {
-		vgpu_halt(vgpu, -ret, bad);
+		vgpu_halt(sf, -ret, bad);
 	} else if (ret == VGPU_STEP_DONE) {
-		vgpu_complete(vgpu);
+		vgpu_complete(sf);
 	} else if (ret == VGPU_STEP_STALL) {
-		vgpu_dma_stalled(vgpu, bad);
+		vgpu_dma_stalled(sf, bad);
 	} else {
-		vgpu_stall_clear(vgpu);
-		vgpu_watchdog(vgpu, *unit_ns);
+		vgpu_stall_clear(sf);
+		vgpu_watchdog(sf, *unit_ns);
 	}
 out:
-	more = vgpu_ring_runnable(vgpu);
-	irqs = vgpu_irq_take(vgpu);
-	mutex_unlock(&vgpu->lock);
-	vgpu_irq_flush(vgpu, irqs);
+	more = vgpu_ring_runnable(sf);
+	irqs = vgpu_irq_take(sf);
+	mutex_unlock(&sf->lock);
+	vgpu_irq_flush(sf, irqs);
 	return more;
 }
 
@@ -218,15 +218,15 @@ out:
 bool vgpu_sim_run(struct vgpu_device *dev, u32 fn, u32 engine, u64 budget_ns,
 		  u64 *ran_ns)
 {
-	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	struct vgpu_sim_fn *sf = vgpu_sim_fn(dev, fn);
 	u64 ran = 0, unit = 0;
 	bool more;
 
 	do {
-		more = vgpu_run_unit(vgpu, &unit);
+		more = vgpu_run_unit(sf, &unit);
 		ran += unit;
-	} while (more && ran + unit < budget_ns && !READ_ONCE(vgpu->preempt));
-	WRITE_ONCE(vgpu->preempt, false);
+	} while (more && ran + unit < budget_ns && !READ_ONCE(sf->preempt));
+	WRITE_ONCE(sf->preempt, false);
 	*ran_ns = ran;
 	return more;
 }
@@ -241,10 +241,10 @@ bool vgpu_sim_run(struct vgpu_device *dev, u32 fn, u32 engine, u64 budget_ns,
  */
 void vgpu_sim_preempt(struct vgpu_device *dev, u32 fn)
 {
-	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	struct vgpu_sim_fn *sf = vgpu_sim_fn(dev, fn);
 
-	WRITE_ONCE(vgpu->preempt, true);
-	vgpu_dma_abort(vgpu);
+	WRITE_ONCE(sf->preempt, true);
+	vgpu_dma_abort(sf);
 }
 
 /**
@@ -256,11 +256,11 @@ void vgpu_sim_preempt(struct vgpu_device *dev, u32 fn)
  */
 bool vgpu_sim_has_work(struct vgpu_device *dev, u32 fn)
 {
-	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	struct vgpu_sim_fn *sf = vgpu_sim_fn(dev, fn);
 	bool work;
 
-	mutex_lock(&vgpu->lock);
-	work = vgpu_ring_runnable(vgpu);
-	mutex_unlock(&vgpu->lock);
+	mutex_lock(&sf->lock);
+	work = vgpu_ring_runnable(sf);
+	mutex_unlock(&sf->lock);
 	return work;
 }

@@ -22,153 +22,154 @@
  */
 #include <linux/ktime.h>
 
-#include "mdev/vgpu_mdev.h"
 #include "sim/vgpu_sim.h"
 
 /**
  * vgpu_now_ns() - the vGPU's device clock
- * @vgpu: the vGPU
+ * @sf: the vGPU
  *
  * Return: nanoseconds since the vGPU was created or last reset.
  */
-u64 vgpu_now_ns(struct vgpu *vgpu)
+u64 vgpu_now_ns(struct vgpu_sim_fn *sf)
 {
-	return ktime_get_ns() - vgpu->epoch_ns;
+	return ktime_get_ns() - sf->epoch_ns;
 }
 
 /**
  * vgpu_regs_reset() - restore register defaults and drop pending work
- * @vgpu: the vGPU, with &vgpu.lock held and its engine detached
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held and its engine detached
  */
-void vgpu_regs_reset(struct vgpu *vgpu)
+void vgpu_regs_reset(struct vgpu_sim_fn *sf)
 {
-	lockdep_assert_held(&vgpu->lock);
-	memset(&vgpu->regs, 0, sizeof(vgpu->regs));
-	vgpu_exec_drop(vgpu);
-	vgpu->epoch_ns = ktime_get_ns();
+	lockdep_assert_held(&sf->lock);
+	memset(&sf->regs, 0, sizeof(sf->regs));
+	vgpu_exec_drop(sf);
+	sf->epoch_ns = ktime_get_ns();
 }
 
 /**
  * vgpu_ring_runnable() - whether the engine has work to do for @vgpu
- * @vgpu: the vGPU, with &vgpu.lock held
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held
  *
  * Return: true if the ring is enabled, not halted, not set aside for a DMA
  * retry, bus mastering is on and a command is in progress or waiting.
  */
-bool vgpu_ring_runnable(struct vgpu *vgpu)
+bool vgpu_ring_runnable(struct vgpu_sim_fn *sf)
 {
-	const struct vgpu_regs *r = &vgpu->regs;
+	const struct vgpu_regs *r = &sf->regs;
 
-	lockdep_assert_held(&vgpu->lock);
-	if (r->halted || vgpu->stall.waiting || !vgpu_master_enabled(vgpu))
+	lockdep_assert_held(&sf->lock);
+	if (r->halted || sf->stall.waiting || !vgpu_master_enabled(sf))
 		return false;
 	/* A command in progress finishes even once the ring is disabled. */
-	return vgpu->exec_active ||
+	return sf->exec_active ||
 	       ((r->ring_ctrl & VGPU_RING_ENABLE) && r->head != r->tail);
 }
 
 /**
  * vgpu_exec_drop() - abandon the command in progress, if any
- * @vgpu: the vGPU, with &vgpu.lock held
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held
  *
  * An engine running a work unit of that command without the lock sees the
  * generation change and discards the unit's outcome.
  */
-void vgpu_exec_drop(struct vgpu *vgpu)
+void vgpu_exec_drop(struct vgpu_sim_fn *sf)
 {
-	lockdep_assert_held(&vgpu->lock);
-	vgpu->exec_active = false;
-	vgpu->exec_gen++;
-	vgpu_stall_clear(vgpu);
+	lockdep_assert_held(&sf->lock);
+	sf->exec_active = false;
+	sf->exec_gen++;
+	vgpu_stall_clear(sf);
 }
 
 /**
  * vgpu_stall_clear() - forget a DMA stall once the command moves on
- * @vgpu: the vGPU, with &vgpu.lock held
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held
  *
  * Called when a work unit completed and when the command in progress is
  * dropped; a retry already queued (vgpu_dma.c) finds nothing to wait for.
  */
-void vgpu_stall_clear(struct vgpu *vgpu)
+void vgpu_stall_clear(struct vgpu_sim_fn *sf)
 {
-	lockdep_assert_held(&vgpu->lock);
-	vgpu->stall.since_ns = 0;
-	vgpu->stall.waiting = false;
+	lockdep_assert_held(&sf->lock);
+	sf->stall.since_ns = 0;
+	sf->stall.waiting = false;
 }
 
 /**
  * vgpu_raise_irq() - latch interrupt sources and queue unmasked ones
- * @vgpu: the vGPU, with &vgpu.lock held
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held
  * @bits: VGPU_IRQ_* sources
  *
  * The eventfds are signalled by vgpu_irq_flush() once the caller has dropped
- * &vgpu.lock, so that waking the VFIO user costs neither lock hold time nor
+ * &vgpu_sim_fn.lock, so that waking the VFIO user costs neither lock hold time nor
  * the vGPU's run time.
  */
-void vgpu_raise_irq(struct vgpu *vgpu, u32 bits)
+void vgpu_raise_irq(struct vgpu_sim_fn *sf, u32 bits)
 {
-	lockdep_assert_held(&vgpu->lock);
-	vgpu->regs.irq_status |= bits;
-	vgpu->irq_pending |= bits & ~vgpu->regs.irq_mask;
+	lockdep_assert_held(&sf->lock);
+	sf->regs.irq_status |= bits;
+	sf->irq_pending |= bits & ~sf->regs.irq_mask;
 }
 
 /**
  * vgpu_irq_take() - the interrupts queued by vgpu_raise_irq()
- * @vgpu: the vGPU, with &vgpu.lock held
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held
  *
  * Return: VGPU_IRQ_* bits to pass to vgpu_irq_flush() after unlocking.
  */
-u32 vgpu_irq_take(struct vgpu *vgpu)
+u32 vgpu_irq_take(struct vgpu_sim_fn *sf)
 {
-	u32 bits = vgpu->irq_pending;
+	u32 bits = sf->irq_pending;
 
-	lockdep_assert_held(&vgpu->lock);
-	vgpu->irq_pending = 0;
+	lockdep_assert_held(&sf->lock);
+	sf->irq_pending = 0;
 	return bits;
 }
 
 /**
  * vgpu_irq_flush() - signal the MSI-X vectors of queued interrupts
- * @vgpu: the vGPU; &vgpu.lock must not be held
+ * @sf: the vGPU; &vgpu_sim_fn.lock must not be held
  * @bits: from vgpu_irq_take()
  */
-void vgpu_irq_flush(struct vgpu *vgpu, u32 bits)
+void vgpu_irq_flush(struct vgpu_sim_fn *sf, u32 bits)
 {
+	if (!sf->host)
+		return;
 	if (bits & VGPU_IRQ_COMPLETION)
-		vgpu_irq_signal(vgpu, VGPU_MSIX_COMPLETION);
+		sf->host->signal(sf->host_data, VGPU_MSIX_COMPLETION);
 	if (bits & VGPU_IRQ_ERROR)
-		vgpu_irq_signal(vgpu, VGPU_MSIX_ERROR);
+		sf->host->signal(sf->host_data, VGPU_MSIX_ERROR);
 }
 
 /**
  * vgpu_halt() - stop a vGPU's ring on a fault
- * @vgpu: the vGPU, with &vgpu.lock held
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held
  * @code: enum vgpu_error
  * @addr: offending address, or 0
  *
  * Sets the error registers, drops the command in progress, halts the ring
  * until a reset and raises the error interrupt.
  */
-void vgpu_halt(struct vgpu *vgpu, u32 code, u64 addr)
+void vgpu_halt(struct vgpu_sim_fn *sf, u32 code, u64 addr)
 {
-	struct vgpu_regs *r = &vgpu->regs;
+	struct vgpu_regs *r = &sf->regs;
 
-	lockdep_assert_held(&vgpu->lock);
+	lockdep_assert_held(&sf->lock);
 	r->err_code = code;
 	r->err_index = r->head;
 	r->err_addr = addr;
 	r->halted = true;
-	vgpu_exec_drop(vgpu);
-	vgpu->stats.errors++;
-	vgpu_raise_irq(vgpu, VGPU_IRQ_ERROR);
+	vgpu_exec_drop(sf);
+	sf->stats.errors++;
+	vgpu_raise_irq(sf, VGPU_IRQ_ERROR);
 }
 
-static u32 vgpu_reg32(struct vgpu *vgpu, u32 off, u64 now)
+static u32 vgpu_reg32(struct vgpu_sim_fn *sf, u32 off, u64 now)
 {
-	const struct vgpu_regs *r = &vgpu->regs;
+	const struct vgpu_regs *r = &sf->regs;
 	u32 status;
 
-	lockdep_assert_held(&vgpu->lock);
+	lockdep_assert_held(&sf->lock);
 	switch (off) {
 	case VGPU_REG_ID:
 		return VGPU_ID_MAGIC;
@@ -177,11 +178,11 @@ static u32 vgpu_reg32(struct vgpu *vgpu, u32 off, u64 now)
 	case VGPU_REG_CAPS:
 		return vgpu_caps();
 	case VGPU_REG_ENGINES:
-		return vgpu_profile_of(vgpu)->engines;
+		return vgpu_profile_of(sf->vgpu)->engines;
 	case VGPU_REG_WINDOW_SIZE:
-		return (u32)vgpu->mem_size;
+		return (u32)sf->vgpu->mem_size;
 	case VGPU_REG_WINDOW_SIZE + 4:
-		return vgpu->mem_size >> 32;
+		return sf->vgpu->mem_size >> 32;
 	case VGPU_REG_UNIT_BYTES:
 		return VGPU_UNIT_BYTES;
 	case VGPU_REG_UNIT_TILE:
@@ -218,7 +219,7 @@ static u32 vgpu_reg32(struct vgpu *vgpu, u32 off, u64 now)
 		status = r->halted ? VGPU_STATUS_HALTED : 0;
 		if ((r->ring_ctrl & VGPU_RING_ENABLE) && !r->halted)
 			status |= VGPU_STATUS_RUNNING;
-		if (!vgpu->exec_active && r->head == r->tail)
+		if (!sf->exec_active && r->head == r->tail)
 			status |= VGPU_STATUS_IDLE;
 		return status;
 	case VGPU_REG_TIMESTAMP:
@@ -235,41 +236,41 @@ static u32 vgpu_reg32(struct vgpu *vgpu, u32 off, u64 now)
 
 /**
  * vgpu_regs_read() - a BAR0 read
- * @vgpu: the vGPU, with &vgpu.lock held
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held
  * @off: offset in BAR0
  * @size: 1, 2, 4 or 8
  *
  * Return: the value, zero-extended.
  */
-u64 vgpu_regs_read(struct vgpu *vgpu, u32 off, u32 size)
+u64 vgpu_regs_read(struct vgpu_sim_fn *sf, u32 off, u32 size)
 {
-	u64 now = vgpu_now_ns(vgpu), val = 0;
+	u64 now = vgpu_now_ns(sf), val = 0;
 	u32 i;
 
-	lockdep_assert_held(&vgpu->lock);
-	if (!vgpu_mem_enabled(vgpu))
+	lockdep_assert_held(&sf->lock);
+	if (!vgpu_mem_enabled(sf))
 		return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 	for (i = 0; i < size; i++) {
 		u32 o = off + i;
-		u32 dw = vgpu_reg32(vgpu, o & ~3u, now);
+		u32 dw = vgpu_reg32(sf, o & ~3u, now);
 
 		val |= (u64)((dw >> ((o & 3) * 8)) & 0xff) << (8 * i);
 	}
 	return val;
 }
 
-static bool vgpu_ring_fits(struct vgpu *vgpu)
+static bool vgpu_ring_fits(struct vgpu_sim_fn *sf)
 {
-	const struct vgpu_regs *r = &vgpu->regs;
+	const struct vgpu_regs *r = &sf->regs;
 	u64 bytes = (u64)r->ring_size * sizeof(struct vgpu_cmd);
 
-	lockdep_assert_held(&vgpu->lock);
+	lockdep_assert_held(&sf->lock);
 	return r->ring_size >= VGPU_RING_MIN_ENTRIES &&
 	       r->ring_size <= VGPU_RING_MAX_ENTRIES &&
 	       is_power_of_2(r->ring_size) &&
 	       IS_ALIGNED(r->ring_base, VGPU_RING_ALIGN) &&
-	       r->ring_base <= vgpu->mem_size &&
-	       bytes <= vgpu->mem_size - r->ring_base;
+	       r->ring_base <= sf->vgpu->mem_size &&
+	       bytes <= sf->vgpu->mem_size - r->ring_base;
 }
 
 /*
@@ -278,12 +279,12 @@ static bool vgpu_ring_fits(struct vgpu *vgpu)
  * cleared. The window, the fence value, the interrupt mask and the counters
  * are kept, so a guest driver recovers from a fault without losing memory.
  */
-static void vgpu_ring_reset(struct vgpu *vgpu)
+static void vgpu_ring_reset(struct vgpu_sim_fn *sf)
 {
-	struct vgpu_regs *r = &vgpu->regs;
+	struct vgpu_regs *r = &sf->regs;
 
-	lockdep_assert_held(&vgpu->lock);
-	vgpu_exec_drop(vgpu);
+	lockdep_assert_held(&sf->lock);
+	vgpu_exec_drop(sf);
 	r->ring_ctrl = 0;
 	r->head = 0;
 	r->tail = 0;
@@ -291,15 +292,15 @@ static void vgpu_ring_reset(struct vgpu *vgpu)
 	r->err_code = VGPU_ERR_NONE;
 	r->err_index = 0;
 	r->err_addr = 0;
-	vgpu->stats.resets++;
+	sf->stats.resets++;
 }
 
-static void vgpu_write_ring_ctrl(struct vgpu *vgpu, u32 val)
+static void vgpu_write_ring_ctrl(struct vgpu_sim_fn *sf, u32 val)
 {
-	struct vgpu_regs *r = &vgpu->regs;
+	struct vgpu_regs *r = &sf->regs;
 	bool was = r->ring_ctrl & VGPU_RING_ENABLE;
 
-	lockdep_assert_held(&vgpu->lock);
+	lockdep_assert_held(&sf->lock);
 	if (!(val & VGPU_RING_ENABLE)) {
 		/* Disabling lets the command in progress finish. */
 		r->ring_ctrl = 0;
@@ -307,41 +308,41 @@ static void vgpu_write_ring_ctrl(struct vgpu *vgpu, u32 val)
 	}
 	if (was)
 		return;
-	if (!vgpu_ring_fits(vgpu)) {
-		vgpu_halt(vgpu, VGPU_ERR_RING, r->ring_base);
+	if (!vgpu_ring_fits(sf)) {
+		vgpu_halt(sf, VGPU_ERR_RING, r->ring_base);
 		return;
 	}
 	/* A command still finishing from before the disable is dropped. */
-	vgpu_exec_drop(vgpu);
+	vgpu_exec_drop(sf);
 	r->ring_ctrl = VGPU_RING_ENABLE;
 	r->head = 0;
 	r->tail = 0;
 }
 
-static void vgpu_write_doorbell(struct vgpu *vgpu, u32 val)
+static void vgpu_write_doorbell(struct vgpu_sim_fn *sf, u32 val)
 {
-	struct vgpu_regs *r = &vgpu->regs;
+	struct vgpu_regs *r = &sf->regs;
 
-	lockdep_assert_held(&vgpu->lock);
+	lockdep_assert_held(&sf->lock);
 	if (!(r->ring_ctrl & VGPU_RING_ENABLE) || r->halted)
 		return;
 	if (val >= r->ring_size) {
-		vgpu_halt(vgpu, VGPU_ERR_RING, val);
+		vgpu_halt(sf, VGPU_ERR_RING, val);
 		return;
 	}
 	r->tail = val;
-	if (vgpu_ring_runnable(vgpu))
-		vgpu_sched_kick(vgpu);
+	if (vgpu_ring_runnable(sf))
+		vgpu_sched_kick(sf->vgpu);
 }
 
 /* Returns true if the write asks for a function reset. */
-static bool vgpu_reg32_write(struct vgpu *vgpu, u32 off, u32 val)
+static bool vgpu_reg32_write(struct vgpu_sim_fn *sf, u32 off, u32 val)
 {
-	struct vgpu_regs *r = &vgpu->regs;
+	struct vgpu_regs *r = &sf->regs;
 	bool enabled = r->ring_ctrl & VGPU_RING_ENABLE;
 	u32 pending;
 
-	lockdep_assert_held(&vgpu->lock);
+	lockdep_assert_held(&sf->lock);
 	switch (off) {
 	case VGPU_REG_RING_BASE:
 		if (!enabled)
@@ -357,10 +358,10 @@ static bool vgpu_reg32_write(struct vgpu *vgpu, u32 off, u32 val)
 			r->ring_size = val;
 		break;
 	case VGPU_REG_RING_CTRL:
-		vgpu_write_ring_ctrl(vgpu, val);
+		vgpu_write_ring_ctrl(sf, val);
 		break;
 	case VGPU_REG_DOORBELL:
-		vgpu_write_doorbell(vgpu, val);
+		vgpu_write_doorbell(sf, val);
 		break;
 	case VGPU_REG_IRQ_STATUS:
 		r->irq_status &= ~val;
@@ -370,11 +371,11 @@ static bool vgpu_reg32_write(struct vgpu *vgpu, u32 off, u32 val)
 		r->irq_mask = val & (VGPU_IRQ_COMPLETION | VGPU_IRQ_ERROR);
 		/* Unmasking a latched source delivers it. */
 		if (pending)
-			vgpu_raise_irq(vgpu, pending);
+			vgpu_raise_irq(sf, pending);
 		break;
 	case VGPU_REG_RESET:
 		if (val == VGPU_RESET_RING_MAGIC)
-			vgpu_ring_reset(vgpu);
+			vgpu_ring_reset(sf);
 		return val == VGPU_RESET_MAGIC;
 	}
 	return false;
@@ -382,7 +383,7 @@ static bool vgpu_reg32_write(struct vgpu *vgpu, u32 off, u32 val)
 
 /**
  * vgpu_regs_write() - a BAR0 write
- * @vgpu: the vGPU, with &vgpu.lock held
+ * @sf: the vGPU, with &vgpu_sim_fn.lock held
  * @off: offset in BAR0
  * @size: 1, 2, 4 or 8
  * @val: the value
@@ -391,32 +392,32 @@ static bool vgpu_reg32_write(struct vgpu *vgpu, u32 off, u32 val)
  * value; an 8-byte write at a 4-aligned offset writes two registers.
  *
  * Return: true if the caller must reset the function after dropping
- * &vgpu.lock (the RESET register was written).
+ * &vgpu_sim_fn.lock (the RESET register was written).
  */
-bool vgpu_regs_write(struct vgpu *vgpu, u32 off, u32 size, u64 val)
+bool vgpu_regs_write(struct vgpu_sim_fn *sf, u32 off, u32 size, u64 val)
 {
-	u64 now = vgpu_now_ns(vgpu);
+	u64 now = vgpu_now_ns(sf);
 	bool reset = false;
 	u32 i;
 
-	lockdep_assert_held(&vgpu->lock);
-	if (!vgpu_mem_enabled(vgpu))
+	lockdep_assert_held(&sf->lock);
+	if (!vgpu_mem_enabled(sf))
 		return false;
 	if (size == 8 && !(off & 3)) {
-		reset = vgpu_reg32_write(vgpu, off, (u32)val);
-		return vgpu_reg32_write(vgpu, off + 4, val >> 32) || reset;
+		reset = vgpu_reg32_write(sf, off, (u32)val);
+		return vgpu_reg32_write(sf, off + 4, val >> 32) || reset;
 	}
 	for (i = 0; i < size;) {
 		u32 o = off + i, base = o & ~3u, shift = (o & 3) * 8;
 		u32 n = min(size - i, 4 - (o & 3));
 		u32 mask = (n == 4 ? ~0u : ((1u << (n * 8)) - 1)) << shift;
-		u32 cur = vgpu_reg32(vgpu, base, now);
+		u32 cur = vgpu_reg32(sf, base, now);
 		u32 part = (u32)(val >> (8 * i)) << shift;
 
 		/* W1C and the doorbell take only the bytes written. */
 		if (base == VGPU_REG_IRQ_STATUS)
 			cur = 0;
-		reset |= vgpu_reg32_write(vgpu, base,
+		reset |= vgpu_reg32_write(sf, base,
 					  (cur & ~mask) | (part & mask));
 		i += n;
 	}

@@ -27,11 +27,9 @@ static void vgpu_sim_free_pages(struct page **pages, unsigned long n)
 	kvfree(pages);
 }
 
-static int vgpu_sim_provision(struct vgpu_device *dev, u32 fn,
-			      const struct vgpu_fn_res *res)
+static int vgpu_sim_alloc_pages(struct vgpu_sim_fn *sf, u64 size)
 {
-	struct vgpu *vgpu = vgpu_fn(dev, fn);
-	unsigned long i, n = res->mem_size >> PAGE_SHIFT;
+	unsigned long i, n = size >> PAGE_SHIFT;
 	struct page **pages;
 
 	pages = vgpu_alloc(kvcalloc(n, sizeof(*pages), GFP_KERNEL));
@@ -45,50 +43,108 @@ static int vgpu_sim_provision(struct vgpu_device *dev, u32 fn,
 		}
 		cond_resched();
 	}
-	vgpu->pages = pages;
-	vgpu->nr_pages = n;
+	sf->pages = pages;
+	sf->nr_pages = n;
+	return 0;
+}
+
+static void vgpu_sim_free(struct vgpu_sim_fn *sf)
+{
+	kvfree(sf->exec);
+	mutex_destroy(&sf->unit_lock);
+	mutex_destroy(&sf->lock);
+	kvfree(sf);
+}
+
+/*
+ * A new function: its window in zeroed host pages, config space and
+ * registers in their power-on state. It has no frontend until
+ * vgpu_sim_attach(): no interrupt is signalled and every DMA faults.
+ */
+static int vgpu_sim_provision(struct vgpu_device *dev, u32 fn,
+			      const struct vgpu_fn_res *res)
+{
+	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	struct vgpu_sim_fn *sf;
+	int ret;
+
+	sf = vgpu_alloc(kvzalloc(sizeof(*sf), GFP_KERNEL));
+	if (!sf)
+		return -ENOMEM;
+	sf->vgpu = vgpu;
+	mutex_init(&sf->lock);
+	mutex_init(&sf->unit_lock);
+	vgpu_dma_init(sf);
+	sf->exec = vgpu_alloc(kvzalloc(sizeof(*sf->exec), GFP_KERNEL));
+	ret = sf->exec ? vgpu_sim_alloc_pages(sf, res->mem_size) : -ENOMEM;
+	if (ret) {
+		vgpu_sim_free(sf);
+		return ret;
+	}
+	vgpu_cfg_init(sf);
+	mutex_lock(&sf->lock);
+	vgpu_regs_reset(sf);
+	mutex_unlock(&sf->lock);
+	vgpu->hw = sf;
 	return 0;
 }
 
 static void vgpu_sim_unprovision(struct vgpu_device *dev, u32 fn)
 {
-	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	struct vgpu_sim_fn *sf = vgpu_sim_fn(dev, fn);
 
-	vgpu_sim_free_pages(vgpu->pages, vgpu->nr_pages);
-	vgpu->pages = NULL;
-	vgpu->nr_pages = 0;
+	vgpu_dma_fini(sf);
+	vgpu_sim_free_pages(sf->pages, sf->nr_pages);
+	sf->vgpu->hw = NULL;
+	vgpu_sim_free(sf);
+}
+
+/**
+ * vgpu_sim_attach() - connect a sim function to the frontend that hands it
+ * to a VM
+ * @sf: the function, provisioned and not yet running
+ * @host: how it signals interrupts and reaches the VM's memory
+ * @data: passed to @host's operations
+ */
+void vgpu_sim_attach(struct vgpu_sim_fn *sf, const struct vgpu_sim_host *host,
+		     void *data)
+{
+	mutex_lock(&sf->lock);
+	sf->host = host;
+	sf->host_data = data;
+	mutex_unlock(&sf->lock);
 }
 
 static void vgpu_sim_scrub(struct vgpu_device *dev, u32 fn)
 {
-	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	struct vgpu_sim_fn *sf = vgpu_sim_fn(dev, fn);
 	unsigned long i;
 
-	for (i = 0; i < vgpu->nr_pages; i++) {
-		clear_highpage(vgpu->pages[i]);
+	for (i = 0; i < sf->nr_pages; i++) {
+		clear_highpage(sf->pages[i]);
 		cond_resched();
 	}
 }
 
 static bool vgpu_sim_faulted(struct vgpu_device *dev, u32 fn)
 {
-	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	struct vgpu_sim_fn *sf = vgpu_sim_fn(dev, fn);
 	bool halted;
 
-	mutex_lock(&vgpu->lock);
-	halted = vgpu->regs.halted;
-	mutex_unlock(&vgpu->lock);
+	mutex_lock(&sf->lock);
+	halted = sf->regs.halted;
+	mutex_unlock(&sf->lock);
 	return halted;
 }
 
 static void vgpu_sim_counters(struct vgpu_device *dev, u32 fn,
 			      struct vgpu_stats *c)
 {
-	struct vgpu *vgpu = vgpu_fn(dev, fn);
+	struct vgpu_sim_fn *sf = vgpu_sim_fn(dev, fn);
 
-	mutex_lock(&vgpu->lock);
-	*c = vgpu->stats;
-	mutex_unlock(&vgpu->lock);
+	mutex_lock(&sf->lock);
+	*c = sf->stats;
+	mutex_unlock(&sf->lock);
 }
 
 /* The sim device behind the device interface (vgpu_core.h). */

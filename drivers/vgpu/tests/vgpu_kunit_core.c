@@ -139,7 +139,6 @@ static int vgpu_fake_init(struct kunit *test)
 		v->dev = dev;
 		v->fn = i;
 		mutex_init(&v->ctl_lock);
-		mutex_init(&v->lock);
 		mutex_lock(&dev->lock);
 		v->part = vgpu_part_join(&dev->engines, 0, &dev->profiles[0]);
 		if (!v->part)
