@@ -18,7 +18,8 @@
 
 /**
  * vgpu_control_hold() - keep a vGPU off the engines for a reason
- * @vgpu: the vGPU; the caller holds neither &vgpu.lock nor &vgpu.ctl_lock
+ * @vgpu: the vGPU; the caller holds neither &vgpu.ctl_lock nor any lock
+ *	  of the device
  * @why: one enum vgpu_hold bit
  *
  * Returns once no engine runs the vGPU.
@@ -34,7 +35,8 @@ EXPORT_SYMBOL_IF_KUNIT(vgpu_control_hold);
 
 /**
  * vgpu_control_release() - drop a hold taken by vgpu_control_hold()
- * @vgpu: the vGPU; the caller holds neither &vgpu.lock nor &vgpu.ctl_lock
+ * @vgpu: the vGPU; the caller holds neither &vgpu.ctl_lock nor any lock
+ *	  of the device
  * @why: the enum vgpu_hold bit to drop
  *
  * With no hold left the vGPU is scheduled again, from where it stopped.

@@ -9,19 +9,22 @@
  *
  * Each engine of a device is a kthread named "vgpuN-eM". While its engines
  * belong to a partition, each engine repeatedly asks the partition's policy
- * (vgpu_sched_policy.c) what to run, runs that vGPU one work unit at a time
- * until its slice ends or it has no more work (a preemption point between
- * any two units), and charges the time it ran. A vGPU runs on at most one
- * engine at a time. With nothing to run, a best-effort engine sleeps until a
- * doorbell wakes it; an equal- or fixed-share engine sleeps out the idle slot
- * it reserves for its owner. Engines outside any partition sleep.
+ * (vgpu_sched_policy.c) what to run, asks the device to run that function
+ * on the engine for one slice (the device interface's fn_run; the sim
+ * device runs work units until the slice ends or no work is left, a
+ * preemption point between any two units), and charges the time the device
+ * reports. A vGPU runs on at most one engine at a time. With nothing to
+ * run, a best-effort engine sleeps until a doorbell wakes it; an equal- or
+ * fixed-share engine sleeps out the idle slot it reserves for its owner.
+ * Engines outside any partition sleep.
  *
  * Settings (policy, time slices, weights) are read at each pick, so changes
  * apply from the next slice on without stopping anything.
  *
  * Locking: &vgpu_prt.lock (a spinlock) protects the policy state and nests
- * inside &vgpu.lock and &vgpu_device.lock, never the other way round; an
- * engine runs work units with no partition lock held. vgpu_sched_hold()
+ * inside &vgpu_device.lock and inside the device's own locks (the sim device
+ * kicks a function under its &vgpu_sim_fn.lock), never the other way round;
+ * an engine calls the device with no partition lock held. vgpu_sched_hold()
  * keeps a vGPU off the engines and waits until no engine runs it: the
  * control transitions (vgpu_control.c: pause, reset, close, removal) go
  * through it, after which the vGPU is only touched again once released.
