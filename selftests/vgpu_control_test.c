@@ -96,15 +96,19 @@ TEST_F_TIMEOUT(ctl, pause_freezes_and_resume_continues, 300)
 
 	EXPECT_STREQ("running", state(self->uuid));
 	ASSERT_EQ(0, queue_gemms(self->d));
-	usleep(50 * 1000);
+	/* Pause in the middle of the first GEMM, once it has run a while. */
+	for (i = 0; i < 5000 && vnum(self->uuid, "busy_ns") < 10000000; i++)
+		usleep(1000);
 	ASSERT_EQ(0, sysfs_write(state_path(self->uuid), "pause"));
 	EXPECT_STREQ("paused", state(self->uuid));
 	head = vgpu_read32(self->d, VGPU_REG_RING_HEAD);
 	busy = vnum(self->uuid, "busy_ns");
 	cmds = vnum(self->uuid, "commands");
-	TH_LOG("paused at ring head %u of %d, %lld commands done", head,
-	       NGEMM + 1, cmds);
+	TH_LOG("paused at ring head %u of %d, %lld commands done, %lld us run",
+	       head, NGEMM + 1, cmds, busy / 1000);
 	ASSERT_GT(NGEMM + 1, head) TH_LOG("the work finished before the pause");
+	/* It had started: resuming must continue a command in progress. */
+	ASSERT_LT(0, busy);
 	usleep(400 * 1000);
 	/* Nothing ran while paused; doorbells do not wake it either. */
 	EXPECT_EQ(head, vgpu_read32(self->d, VGPU_REG_RING_HEAD));
@@ -131,6 +135,53 @@ TEST_F_TIMEOUT(ctl, pause_freezes_and_resume_continues, 300)
 	EXPECT_EQ(0, sysfs_write(state_path(self->uuid), "pause\n"));
 	EXPECT_STREQ("paused", state(self->uuid));
 	EXPECT_EQ(0, sysfs_write(state_path(self->uuid), "resume\n"));
+}
+
+/*
+ * The command in progress stays in progress: a COPY from guest memory is
+ * paused half way, the guest changes its source meanwhile, and after the
+ * resume the window holds the old bytes up to where the copy stopped and
+ * the new ones after it, the boundary on a work unit. A copy that started
+ * over would hold only new bytes.
+ */
+TEST_F_TIMEOUT(ctl, pause_keeps_the_command_in_progress, 300)
+{
+	const size_t len = 8 << 20;
+	struct vgpu_cmd c[2] = {
+		vgpu_cmd_copy(VGPU_IOVA_BASE, C_OFF, len, VGPU_CMD_SRC_SYS),
+		vgpu_cmd_fence(A_OFF, 1, false),
+	};
+	const unsigned char *w;
+	size_t first_new, i;
+	unsigned char *src;
+	int bad = 0;
+
+	src = vgpu_dma_alloc(len);
+	ASSERT_NE(NULL, src);
+	memset(src, 0x11, len);
+	ASSERT_EQ(0, vgpu_dma_map(self->d, src, len, VGPU_IOVA_BASE));
+	ASSERT_EQ(0, vgpu_submit(self->d, c, 2));
+	for (i = 0; i < 5000 && vnum(self->uuid, "busy_ns") < 2000000; i++)
+		usleep(500);
+	ASSERT_EQ(0, sysfs_write(state_path(self->uuid), "pause"));
+	ASSERT_EQ(0, vgpu_read32(self->d, VGPU_REG_RING_HEAD))
+		TH_LOG("the copy finished before the pause");
+	memset(src, 0x22, len);
+	ASSERT_EQ(0, sysfs_write(state_path(self->uuid), "resume"));
+	ASSERT_EQ(0, vgpu_wait_fence(self->d, 1, 120000));
+
+	w = (const unsigned char *)self->d->window + C_OFF;
+	for (first_new = 0; first_new < len && w[first_new] == 0x11;)
+		first_new++;
+	for (i = first_new; i < len; i++)
+		bad += w[i] != 0x22;
+	TH_LOG("paused after %zu KiB of %zu", first_new >> 10, len >> 10);
+	EXPECT_LT(0, first_new);
+	EXPECT_GT(len, first_new);
+	EXPECT_EQ(0, first_new % 65536);
+	EXPECT_EQ(0, bad);
+	vgpu_dma_unmap(self->d, VGPU_IOVA_BASE, len);
+	vgpu_dma_free(src, len);
 }
 
 TEST_F(ctl, reset_keeps_a_paused_vgpu_paused)

@@ -243,12 +243,14 @@ run_qemu() {
     fi
 }
 
-# A guest kernel that dies before its job starts is booted again, twice at
-# most: the stock kernel under nested TCG now and then takes an oops in
+# A guest kernel that dies before its job starts is booted again, four times
+# at most: the stock kernel under nested TCG now and then takes an oops in
 # early boot (a call through a NULL pointer while it patches its own text,
-# seen about once in 15 nested boots here), before anything of the job has
-# run, so a retry loses nothing.  The failed console is kept as LOG.bootN.
-for attempt in 1 2 3; do
+# seen about once in 15 nested boots here, and three times in a row once,
+# on a loaded host), before anything of the job has run, so a retry loses
+# nothing.  The failed console is kept as LOG.bootN.
+BOOT_ATTEMPTS=5
+for ((attempt = 1; attempt <= BOOT_ATTEMPTS; attempt++)); do
     msg="booting (${#VGPUS[@]} vGPU, $MEM MiB, log $LOG"
     ((attempt == 1)) || msg+=", attempt $attempt"
     progress "$msg)"
@@ -256,9 +258,9 @@ for attempt in 1 2 3; do
     [[ -z $booted ]] || break
     ((qemu_rc != 124 && qemu_rc != 137)) || break
     grep -qE 'Oops|Kernel panic|BUG:' "$LOG" || break
-    ((attempt < 3)) || break
+    ((attempt < BOOT_ATTEMPTS)) || break
     mv "$LOG" "$LOG.boot$attempt"
-    progress "the guest kernel died while booting (attempt $attempt of 3); retrying; its console: $LOG.boot$attempt"
+    progress "the guest kernel died while booting (attempt $attempt of $BOOT_ATTEMPTS); retrying; its console: $LOG.boot$attempt"
 done
 
 status=$(sed -n 's/^E2E-EXIT \([0-9]*\)$/\1/p' "$LOG" | tail -n 1)

@@ -10,8 +10,9 @@
  * user's memory through the function's frontend (vfio_dma_rw() for an
  * mdev). That memory can stall for any length of time: it may be registered
  * with userfaultfd (postcopy migration, or a hostile VMM that never
- * answers), on FUSE or NFS, or under reclaim. While the copy waits, the engine serves nobody else and vfio_dma_rw() holds the
- * VFIO container's lock, which the VMM's own DMA map and unmap calls need.
+ * answers), on FUSE or NFS, or under reclaim. While the copy waits, the
+ * engine serves nobody else and vfio_dma_rw() holds the VFIO container's
+ * lock, which the VMM's own DMA map and unmap calls need.
  *
  * So no DMA holds an engine for long. vgpu_dma_rw() arms a timer for
  * VGPU_DMA_DEADLINE_NS; if the copy has not returned by then, the timer sends
