@@ -187,7 +187,13 @@ static bool vgpu_run_unit(struct vgpu_sim_fn *sf, u64 *unit_ns)
 	} else if (ret == VGPU_STEP_DONE) {
 		vgpu_complete(sf);
 	} else if (ret == VGPU_STEP_STALL) {
-		vgpu_dma_stalled(sf, bad);
+		/*
+		 * Preempted in a DMA (pause, reset): the unit simply runs
+		 * again when the function next does; only a DMA that ran out
+		 * of time is a stall.
+		 */
+		if (!READ_ONCE(sf->preempt))
+			vgpu_dma_stalled(sf, bad);
 	} else {
 		vgpu_stall_clear(sf);
 		vgpu_watchdog(sf, *unit_ns);
