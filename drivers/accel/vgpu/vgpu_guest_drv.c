@@ -6,9 +6,10 @@
 /**
  * DOC: guest driver overview
  *
- * A VM sees its vGPU as a PCI function (VGPU_PCI_VENDOR_ID, VGPU_PCI_DEVICE_ID) with a
- * register BAR, a memory window BAR and two MSI-X vectors. This driver makes
- * it a DRM compute accelerator, /dev/accel/accelN:
+ * A VM sees its vGPU as a PCI function (VGPU_PCI_VENDOR_ID,
+ * VGPU_PCI_DEVICE_ID) with a register BAR, a memory window BAR and two
+ * MSI-X vectors. This driver makes it a DRM compute accelerator,
+ * /dev/accel/accelN:
  *
  * - vgpu_guest_gem.c: buffer objects are ranges of the window, allocated
  *   with drm_mm above the driver's own area (ring and fence slot), zeroed

@@ -150,20 +150,23 @@ static bool vgpu_sched_running(struct vgpu *vgpu)
  * is off its engine. The wait is short and bounded: the device is told to
  * preempt the function, and the sim device then ends the run at the next
  * work unit boundary and a DMA into guest memory at once (vgpu_dma.c).
- * Dropping the holds does not wake an engine; the caller kicks the vGPU if
- * it has work.
+ * A vGPU that was held already is off its engine: changing its holds then
+ * neither preempts nor waits. Dropping the holds does not wake an engine;
+ * the caller kicks the vGPU if it has work.
  */
 void vgpu_sched_hold(struct vgpu *vgpu, u32 holds)
 {
 	struct vgpu_prt *prt = vgpu->prt;
+	bool was_held;
 
 	might_sleep();
 	spin_lock(&prt->lock);
+	was_held = vgpu->holds;
 	vgpu->holds = holds;
 	if (holds)
 		vgpu_sched_set_busy(&prt->sp, &vgpu->se, false);
 	spin_unlock(&prt->lock);
-	if (!holds)
+	if (!holds || was_held)
 		return;
 	vgpu->dev->ops->fn_preempt(vgpu->dev, vgpu->fn);
 	wait_event(prt->done_wq, !vgpu_sched_running(vgpu));

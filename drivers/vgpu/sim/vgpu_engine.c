@@ -9,11 +9,11 @@
  *
  * An engine thread of the core (vgpu_sched.c) runs a sim function through
  * vgpu_sim_run() for one time slice: that runs work units one after the
- * other, a preemption point between any two. For each, under &vgpu_sim_fn.lock it
- * fetches and validates the command at the ring head if none is in
- * progress; it runs one work unit of it without that lock; and under the
- * lock again, on completion, it advances the head, updates the fence and
- * raises interrupts.
+ * other, a preemption point between any two. For each, under
+ * &vgpu_sim_fn.lock it fetches and validates the command at the ring head
+ * if none is in progress; it runs one work unit of it without that lock;
+ * and under the lock again, on completion, it advances the head, updates
+ * the fence and raises interrupts.
  *
  * The watchdog stops a vGPU whose command runs longer than the device's
  * job_timeout_ms (counting only time it actually ran) or one whose single
@@ -147,8 +147,8 @@ static bool vgpu_watchdog(struct vgpu_sim_fn *sf, u64 unit_ns)
 /*
  * Run one work unit of a vGPU's ring; *@unit_ns is the time the unit itself
  * took (0 if none ran). Fetching, validating and completing happen under
- * &vgpu_sim_fn.lock; the unit itself runs under &vgpu_sim_fn.unit_lock only, so that
- * register accesses never wait for it. A reset or fault meanwhile changes
+ * &vgpu_sim_fn.lock; the unit itself runs under &vgpu_sim_fn.unit_lock
+ * only, so that register accesses never wait for it. A reset or fault meanwhile changes
  * &vgpu_sim_fn.exec_gen and the unit's outcome is discarded. Interrupts are
  * signalled after unlocking. Returns whether the vGPU has more work.
  */

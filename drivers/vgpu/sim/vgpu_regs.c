@@ -100,9 +100,9 @@ void vgpu_stall_clear(struct vgpu_sim_fn *sf)
  * @sf: the vGPU, with &vgpu_sim_fn.lock held
  * @bits: VGPU_IRQ_* sources
  *
- * The eventfds are signalled by vgpu_irq_flush() once the caller has dropped
- * &vgpu_sim_fn.lock, so that waking the VFIO user costs neither lock hold time nor
- * the vGPU's run time.
+ * The eventfds are signalled by vgpu_irq_flush() once the caller has
+ * dropped &vgpu_sim_fn.lock, so that waking the VFIO user costs neither lock
+ * hold time nor the vGPU's run time.
  */
 void vgpu_raise_irq(struct vgpu_sim_fn *sf, u32 bits)
 {
