@@ -15,15 +15,22 @@
 #include "vfio_group.h"
 
 #define VFIO_MDEV_DEVICES	"/sys/bus/mdev/devices"
+#define VFIO_PCI_DEVICES	"/sys/bus/pci/devices"
 
-/* Open /dev/vfio/N, the IOMMU group of mdev @uuid, into @h->group. */
-static int vfio_open_group(const char *uuid, struct vfio_handle *h)
+/*
+ * Open /dev/vfio/N, the IOMMU group of device @name, into @h->group: an mdev
+ * UUID, or else a PCI address (a VF bound to vfio-pci).
+ */
+static int vfio_open_group(const char *name, struct vfio_handle *h)
 {
 	char link[PATH_MAX], target[PATH_MAX], path[PATH_MAX];
 	ssize_t n;
 
 	snprintf(link, sizeof(link), VFIO_MDEV_DEVICES "/%s/iommu_group",
-		 uuid);
+		 name);
+	if (access(link, F_OK))
+		snprintf(link, sizeof(link),
+			 VFIO_PCI_DEVICES "/%s/iommu_group", name);
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
@@ -58,7 +65,8 @@ static int vfio_open_container(struct vfio_handle *h)
 
 /**
  * vfio_open() - open a vGPU's VFIO device
- * @uuid: the vGPU's mdev UUID (/sys/bus/mdev/devices/UUID)
+ * @uuid: the vGPU's mdev UUID (/sys/bus/mdev/devices/UUID), or the PCI
+ *	  address of a VF bound to vfio-pci (0000:01:00.1)
  * @h: filled in with the open file descriptors
  *
  * Opens the vGPU's IOMMU group, attaches it to a new container with the

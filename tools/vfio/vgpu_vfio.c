@@ -314,7 +314,8 @@ static int vgpu_setup_irqs(struct vgpu_dev *dev)
 
 /**
  * vgpu_dev_open() - open a vGPU and make it ready for use
- * @uuid: the vGPU's mdev UUID (/sys/bus/mdev/devices/UUID)
+ * @uuid: the vGPU's mdev UUID (/sys/bus/mdev/devices/UUID), or the PCI
+ *	  address of a VF bound to vfio-pci
  * @devp: set to the open device
  *
  * Opens the vGPU with vfio_open() (its IOMMU group in a new container with
@@ -359,6 +360,9 @@ int vgpu_dev_open(const char *uuid, struct vgpu_dev **devp)
 	ret = vgpu_pci_enable(dev);
 	if (ret)
 		goto err;
+	/* A VF's BAR2 may be larger than the window its profile gives it. */
+	if (vgpu_read64(dev, VGPU_REG_WINDOW_SIZE) < dev->window_size)
+		dev->window_size = vgpu_read64(dev, VGPU_REG_WINDOW_SIZE);
 	*devp = dev;
 	return 0;
 err:
@@ -386,7 +390,9 @@ void vgpu_dev_close(struct vgpu_dev *dev)
 			      NULL);
 	}
 	if (dev->window != MAP_FAILED)
-		munmap(dev->window, dev->window_size);
+		munmap(dev->window,
+		       dev->region[VFIO_PCI_BAR0_REGION_INDEX +
+				   VGPU_BAR_WINDOW].size);
 	for (i = 0; i < VGPU_NR_VECS; i++)
 		if (dev->irq_fd[i] >= 0)
 			close(dev->irq_fd[i]);

@@ -182,11 +182,12 @@ struct vgpu_type {
 };
 
 /**
- * struct vgpu_device - one (simulated) physical device, the parent of vGPUs
+ * struct vgpu_device - one physical device, the parent of vGPUs
  * @dev: the parent device, /sys/class/vgpu/vgpuN
- * @parent: mdev parent embedded in the device
+ * @parent: mdev parent embedded in the device (a sim device's frontend)
  * @id: N in vgpuN
  * @ops: the device interface
+ * @priv: the device's own object (a PF's &struct vgpu_pf), NULL for sim
  * @fn_ida: allocates function numbers
  * @fns: function number -> &struct vgpu; an entry exists from just before
  *	 provisioning to just after unprovisioning
@@ -218,6 +219,7 @@ struct vgpu_device {
 	struct mdev_parent parent;
 	unsigned int id;
 	const struct vgpu_device_ops *ops;
+	void *priv;
 	struct ida fn_ida;
 	struct xarray fns;
 	u64 mem_size;
@@ -346,13 +348,13 @@ struct vgpu_config {
 	struct vgpu_profile profiles[VGPU_MAX_PROFILES];
 };
 
-extern const struct vgpu_device_ops vgpu_sim_ops;
-extern struct mdev_driver vgpu_mdev_driver;
 extern const struct attribute_group *vgpu_device_groups[];
 extern const struct attribute_group *vgpu_instance_groups[];
 
-struct vgpu_device *vgpu_device_create(unsigned int id,
-				       const struct vgpu_config *cfg);
+struct vgpu_device *vgpu_device_create(struct device *parent,
+				       const struct vgpu_config *cfg,
+				       const struct vgpu_device_ops *ops,
+				       void *priv);
 void vgpu_device_destroy(struct vgpu_device *vdev);
 int vgpu_class_register(void);
 void vgpu_class_unregister(void);
@@ -391,7 +393,7 @@ void vgpu_control_hold(struct vgpu *vgpu, u32 why);
 void vgpu_control_release(struct vgpu *vgpu, u32 why);
 enum vgpu_state vgpu_control_state(struct vgpu *vgpu);
 
-int vgpu_resources_get(struct vgpu *vgpu, int profile);
+int vgpu_resources_get(struct vgpu *vgpu, int profile, int fn);
 void vgpu_resources_put(struct vgpu *vgpu);
 unsigned int vgpu_type_available(struct vgpu_device *dev, int profile);
 

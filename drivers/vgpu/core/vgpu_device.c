@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vgpu parent devices: /sys/class/vgpu/vgpuN, their mdev types and the
- * resources (memory windows, engine partitions) that vGPUs take from them.
+ * vgpu parent devices: /sys/class/vgpu/vgpuN and the resources (memory
+ * windows, engine partitions) that vGPUs take from them.
  */
 
 /**
  * DOC: parent device lifetime
  *
- * vgpu_device_create() registers a device in the "vgpu" class, then an mdev
- * parent with one mdev type per profile. vgpu_device_destroy() unregisters
- * the mdev parent first, which removes every vGPU still present (see
- * vgpu_mdev.c for what happens to one a VM holds open), then the device.
+ * vgpu_device_create() registers a device in the "vgpu" class for a device
+ * behind an interface (struct vgpu_device_ops) and starts its engine
+ * threads; the device is then a parent that functions can be carved from.
+ * Who creates the functions is the frontend's business: the mdev frontend
+ * registers an mdev parent on a sim device (vgpu_mdev_parent_add()), the PF
+ * driver provisions its VFs. Before vgpu_device_destroy() the frontend
+ * removes every function it created.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -20,6 +23,9 @@
 static struct class vgpu_class = {
 	.name = "vgpu",
 };
+
+/* Allocates N in vgpuN. */
+static DEFINE_IDA(vgpu_device_ida);
 
 /**
  * vgpu_class_register() - register the "vgpu" device class
@@ -43,6 +49,7 @@ static void vgpu_device_release(struct device *dev)
 {
 	struct vgpu_device *vdev = to_vgpu_device(dev);
 
+	ida_free(&vgpu_device_ida, vdev->id);
 	ida_destroy(&vdev->fn_ida);
 	xa_destroy(&vdev->fns);
 	kfree(vdev->mem.map);
@@ -76,15 +83,19 @@ unsigned int vgpu_type_available(struct vgpu_device *dev, int profile)
  * vgpu_resources_get() - give a new vGPU a memory window and engine seat
  * @vgpu: the vGPU, with @vgpu->dev set
  * @profile: index of its profile
+ * @fn: its function number if the device fixes it (a VF's number), or -1
+ *	for any free one
  *
  * Allocates the window in device memory, places the vGPU in an engine
  * partition, gives it a function number and has the device provision that
- * function (the sim device backs the window with zeroed memory), then adds
- * the vGPU to its device's list and its partition's scheduler. Leaves nothing behind on failure.
+ * function (the window reads zeros afterwards), then adds the vGPU to its
+ * device's list and its partition's scheduler. Leaves nothing behind on
+ * failure.
  *
- * Return: 0, -ENOSPC if the device has no room for this profile, or -ENOMEM.
+ * Return: 0, -ENOSPC if the device has no room for this profile, -EBUSY if
+ * @fn is taken, -EIO if the device refused the provisioning, or -ENOMEM.
  */
-int vgpu_resources_get(struct vgpu *vgpu, int profile)
+int vgpu_resources_get(struct vgpu *vgpu, int profile, int fn)
 {
 	struct vgpu_device *dev = vgpu->dev;
 	const struct vgpu_profile *p = &dev->profiles[profile];
@@ -113,9 +124,16 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile)
 	res.mem_size = p->mem_size;
 	res.engine_first = dev->engines.parts[vgpu->part].first;
 	res.engine_count = dev->engines.parts[vgpu->part].count;
-	ret = vgpu_call(ida_alloc(&dev->fn_ida, GFP_KERNEL));
-	if (ret < 0)
-		goto out_nomem;
+	if (fn < 0)
+		ret = vgpu_call(ida_alloc(&dev->fn_ida, GFP_KERNEL));
+	else
+		ret = vgpu_call(ida_alloc_range(&dev->fn_ida, fn, fn,
+						GFP_KERNEL));
+	if (ret < 0) {
+		if (ret == -ENOSPC)
+			ret = -EBUSY;
+		goto out_part;
+	}
 	vgpu->fn = ret;
 	ret = vgpu_call(xa_insert(&dev->fns, vgpu->fn, vgpu, GFP_KERNEL));
 	if (ret)
@@ -133,11 +151,17 @@ out_xa:
 	xa_erase(&dev->fns, vgpu->fn);
 out_fn:
 	ida_free(&dev->fn_ida, vgpu->fn);
-out_nomem:
-	dev_err(&dev->dev,
-		"cannot create vGPU of type %s: no host memory for its window\n",
-		p->name);
-	ret = -ENOMEM;
+out_part:
+	if (ret == -EBUSY)
+		dev_err(&dev->dev,
+			"cannot create vGPU of type %s: function %d is in use\n",
+			p->name, fn);
+	else if (ret != -EIO)
+		dev_err(&dev->dev,
+			"cannot create vGPU of type %s: no host memory for its window\n",
+			p->name);
+	if (ret != -EBUSY && ret != -EIO)
+		ret = -ENOMEM;
 	vgpu_part_leave(&dev->engines, vgpu->part);
 out_mem:
 	vgpu_mem_free(&dev->mem, vgpu->mem_offset, p->mem_size);
@@ -166,47 +190,43 @@ void vgpu_resources_put(struct vgpu *vgpu)
 	mutex_unlock(&dev->lock);
 }
 
-static int vgpu_device_init_types(struct vgpu_device *vdev)
-{
-	unsigned int i;
-
-	for (i = 0; i < vdev->nr_profiles; i++) {
-		struct vgpu_type *t = &vdev->types[i];
-
-		t->index = i;
-		t->dev = vdev;
-		t->mtype.sysfs_name = vdev->profiles[i].name;
-		t->mtype.pretty_name = vdev->profiles[i].name;
-		vdev->type_list[i] = &t->mtype;
-	}
-	return 0;
-}
-
 /**
  * vgpu_device_create() - create and register one parent device
- * @id: device number, N in vgpuN
- * @cfg: validated configuration
+ * @parent: the device it belongs to (a PF's PCI device), NULL if none
+ * @cfg: validated configuration: its memory, engines and profiles
+ * @ops: the device interface
+ * @priv: the device's own object, &vgpu_device.priv
+ *
+ * The device is named vgpuN with the lowest free N and its engine threads
+ * run when this returns.
  *
  * Return: the device or an ERR_PTR().
  */
-struct vgpu_device *vgpu_device_create(unsigned int id,
-				       const struct vgpu_config *cfg)
+struct vgpu_device *vgpu_device_create(struct device *parent,
+				       const struct vgpu_config *cfg,
+				       const struct vgpu_device_ops *ops,
+				       void *priv)
 {
 	struct vgpu_device *vdev;
 	u64 *map;
-	int ret;
+	int ret, id;
+
+	id = vgpu_call(ida_alloc_max(&vgpu_device_ida, 255, GFP_KERNEL));
+	if (id < 0)
+		return ERR_PTR(id);
 
 	vdev = vgpu_alloc(kzalloc(sizeof(*vdev), GFP_KERNEL));
-	if (!vdev)
-		return ERR_PTR(-ENOMEM);
 	map = vgpu_alloc(kcalloc(vgpu_mem_map_words(cfg->mem_size),
 				 sizeof(*map), GFP_KERNEL));
-	if (!map) {
+	if (!vdev || !map) {
+		kfree(map);
 		kfree(vdev);
+		ida_free(&vgpu_device_ida, id);
 		return ERR_PTR(-ENOMEM);
 	}
 	vdev->id = id;
-	vdev->ops = &vgpu_sim_ops;
+	vdev->ops = ops;
+	vdev->priv = priv;
 	ida_init(&vdev->fn_ida);
 	xa_init(&vdev->fns);
 	vdev->mem_size = cfg->mem_size;
@@ -223,9 +243,9 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 	/* Both were validated with the module parameters. */
 	WARN_ON(vgpu_mem_init(&vdev->mem, cfg->mem_size, map));
 	WARN_ON(vgpu_engines_init(&vdev->engines, cfg->num_engines));
-	vgpu_device_init_types(vdev);
 
 	device_initialize(&vdev->dev);
+	vdev->dev.parent = parent;
 	vdev->dev.class = &vgpu_class;
 	vdev->dev.release = vgpu_device_release;
 	vdev->dev.groups = vgpu_device_groups;
@@ -238,12 +258,6 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 	ret = vgpu_engines_start(vdev);
 	if (ret)
 		goto err_del;
-	ret = vgpu_call(mdev_register_parent(&vdev->parent, &vdev->dev,
-					     &vgpu_mdev_driver,
-					     vdev->type_list,
-					     vdev->nr_profiles));
-	if (ret)
-		goto err_engines;
 	vgpu_sched_debugfs_init(vdev);
 	dev_info(&vdev->dev,
 		 "%s backend, %llu MiB memory, %u engines, %u vGPU types\n",
@@ -251,8 +265,6 @@ struct vgpu_device *vgpu_device_create(unsigned int id,
 		 vdev->nr_profiles);
 	return vdev;
 
-err_engines:
-	vgpu_engines_stop(vdev);
 err_del:
 	device_del(&vdev->dev);
 err_put:
@@ -261,13 +273,13 @@ err_put:
 }
 
 /**
- * vgpu_device_destroy() - remove all vGPUs of a device, then the device
- * @vdev: a device from vgpu_device_create()
+ * vgpu_device_destroy() - stop and unregister a device
+ * @vdev: a device from vgpu_device_create() whose frontend has removed all
+ *	  its vGPUs
  */
 void vgpu_device_destroy(struct vgpu_device *vdev)
 {
 	vgpu_sched_debugfs_exit(vdev);
-	mdev_unregister_parent(&vdev->parent);
 	WARN_ON(vdev->nr_vgpus);
 	vgpu_engines_stop(vdev);
 	device_unregister(&vdev->dev);

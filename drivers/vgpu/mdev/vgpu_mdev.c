@@ -77,7 +77,7 @@ static int vgpu_vfio_init(struct vfio_device *vdev)
 	m->mdev = mdev;
 	mutex_init(&m->vgpu.ctl_lock);
 	mutex_init(&m->irq_lock);
-	ret = vgpu_resources_get(&m->vgpu, type->index);
+	ret = vgpu_resources_get(&m->vgpu, type->index, -1);
 	if (ret)
 		return ret;
 	m->sf = vgpu_sim_fn(m->vgpu.dev, m->vgpu.fn);
@@ -468,3 +468,38 @@ struct mdev_driver vgpu_mdev_driver = {
 	.get_available = vgpu_mdev_get_available,
 	.show_description = vgpu_mdev_show_description,
 };
+
+/**
+ * vgpu_mdev_parent_add() - offer a sim device's profiles as mdev types
+ * @dev: the device, one mdev type per profile
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_mdev_parent_add(struct vgpu_device *dev)
+{
+	unsigned int i;
+
+	for (i = 0; i < dev->nr_profiles; i++) {
+		struct vgpu_type *t = &dev->types[i];
+
+		t->index = i;
+		t->dev = dev;
+		t->mtype.sysfs_name = dev->profiles[i].name;
+		t->mtype.pretty_name = dev->profiles[i].name;
+		dev->type_list[i] = &t->mtype;
+	}
+	return vgpu_call(mdev_register_parent(&dev->parent, &dev->dev,
+					      &vgpu_mdev_driver, dev->type_list,
+					      dev->nr_profiles));
+}
+
+/**
+ * vgpu_mdev_parent_remove() - remove the mdev parent and all its vGPUs
+ * @dev: a device vgpu_mdev_parent_add() succeeded on
+ *
+ * See vgpu_vfio_release() for what happens to a vGPU a VM holds open.
+ */
+void vgpu_mdev_parent_remove(struct vgpu_device *dev)
+{
+	mdev_unregister_parent(&dev->parent);
+}

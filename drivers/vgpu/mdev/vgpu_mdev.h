@@ -31,6 +31,11 @@ struct vgpu_mdev {
 };
 
 /* mdev/vgpu_irq.c: eventfds behind interrupts */
+extern struct mdev_driver vgpu_mdev_driver;
+
+int vgpu_mdev_parent_add(struct vgpu_device *dev);
+void vgpu_mdev_parent_remove(struct vgpu_device *dev);
+
 int vgpu_irq_get_info(unsigned long arg);
 int vgpu_irq_set(struct vgpu_mdev *m, unsigned long arg);
 void vgpu_irq_signal(struct vgpu_mdev *m, unsigned int vector);

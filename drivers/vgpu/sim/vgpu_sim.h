@@ -161,6 +161,8 @@ static inline struct vgpu_sim_fn *vgpu_sim_fn(struct vgpu_device *dev, u32 fn)
 }
 
 /* sim/vgpu_sim.c: provisioning and the frontend's attachment */
+extern const struct vgpu_device_ops vgpu_sim_ops;
+
 void vgpu_sim_attach(struct vgpu_sim_fn *sf, const struct vgpu_sim_host *host,
 		     void *data);
 

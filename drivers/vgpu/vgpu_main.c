@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vgpu: virtual GPUs for virtual machines, carved from one physical device.
+ *
+ * The module's wiring: its parameters, the sim devices with their mdev
+ * frontend, and the PF driver.
  */
 
 /**
@@ -10,7 +13,8 @@
  * make the load fail with -EINVAL (or -ERANGE, -E2BIG) and one log line
  * naming the parameter.
  *
- * - ``num_devices``: simulated physical devices to create, 1-8 (default 1).
+ * - ``num_devices``: simulated physical devices to create, 0-8 (default 1);
+ *   0 leaves only SR-IOV PFs, which the PF driver binds whatever the value.
  * - ``mem_size_mb``: device memory of each, 16-65536 MiB (default 512).
  * - ``num_engines``: engines of each, 1-64 (default 8).
  * - ``profiles``: the vGPU types of each device, see vgpu_profile.c.
@@ -20,13 +24,16 @@
 #include <linux/slab.h>
 
 #include "core/vgpu_core.h"
+#include "mdev/vgpu_mdev.h"
+#include "pf/vgpu_pf.h"
+#include "sim/vgpu_sim.h"
 
 #define VGPU_MIN_MEM_MB		16
 #define VGPU_MAX_MEM_MB		65536
 
 static unsigned int num_devices = 1;
 module_param(num_devices, uint, 0444);
-MODULE_PARM_DESC(num_devices, "Simulated physical devices, 1-8 (default 1)");
+MODULE_PARM_DESC(num_devices, "Simulated physical devices, 0-8 (default 1)");
 
 static unsigned int mem_size_mb = 512;
 module_param(mem_size_mb, uint, 0444);
@@ -58,7 +65,7 @@ static int vgpu_config_from_params(struct vgpu_config *cfg)
 	char err[VGPU_ERRMSG_LEN];
 	int ret;
 
-	ret = vgpu_check_range("num_devices", num_devices, 1,
+	ret = vgpu_check_range("num_devices", num_devices, 0,
 			       VGPU_MAX_DEVICES) ?:
 	      vgpu_check_range("mem_size_mb", mem_size_mb, VGPU_MIN_MEM_MB,
 			       VGPU_MAX_MEM_MB) ?:
@@ -87,6 +94,7 @@ static void vgpu_destroy_all(void)
 	for (i = VGPU_MAX_DEVICES; i-- > 0;) {
 		if (!vgpu_devices[i])
 			continue;
+		vgpu_mdev_parent_remove(vgpu_devices[i]);
 		vgpu_device_destroy(vgpu_devices[i]);
 		vgpu_devices[i] = NULL;
 	}
@@ -114,15 +122,28 @@ static int __init vgpu_init(void)
 	if (ret)
 		goto out_class;
 	for (i = 0; i < num_devices; i++) {
-		struct vgpu_device *vdev = vgpu_device_create(i, cfg);
+		struct vgpu_device *vdev;
 
+		vdev = vgpu_device_create(NULL, cfg, &vgpu_sim_ops, NULL);
 		if (IS_ERR(vdev)) {
 			ret = PTR_ERR(vdev);
 			pr_err("vgpu: cannot create device vgpu%u: %d\n", i,
 			       ret);
 			goto out_devices;
 		}
+		ret = vgpu_mdev_parent_add(vdev);
+		if (ret) {
+			pr_err("vgpu: cannot register vgpu%u as mdev parent: %d\n",
+			       i, ret);
+			vgpu_device_destroy(vdev);
+			goto out_devices;
+		}
 		vgpu_devices[i] = vdev;
+	}
+	ret = vgpu_pf_register(cfg);
+	if (ret) {
+		pr_err("vgpu: cannot register the PF driver: %d\n", ret);
+		goto out_devices;
 	}
 	kfree(cfg);
 	return 0;
@@ -141,6 +162,7 @@ out_fault:
 
 static void __exit vgpu_exit(void)
 {
+	vgpu_pf_unregister();
 	vgpu_destroy_all();
 	mdev_unregister_driver(&vgpu_mdev_driver);
 	vgpu_class_unregister();

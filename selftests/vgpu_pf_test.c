@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu PF driver in a VM whose QEMU has the SR-IOV device model
+ * (scripts/vm-run.sh --vgpu-pf): capabilities, sriov_numvfs, per-VF
+ * profiles and exact accounting, refusals while a VF is bound, VFs that
+ * compute through vfio-pci, scheduling shares among busy VFs, FLR scrubbing
+ * the window, a faulting VF beside a working one, and unbinding the PF with
+ * VFs enabled. Skips when the VM has no vgpu PF.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "vgpu_test.h"
+#include "vgpu_vfio.h"
+
+/*
+ * The model's defaults: 512 MiB, 8 engines, 4 VFs, 128 MiB VF BAR2.
+ * "ded": 2 dedicated engines; "ts": 2 engines time-sliced by up to 4.
+ */
+#define PF_PARAMS "num_devices=0 profiles=ded:128M:2:1,ts:32M:2:4"
+#define PCI_DEVS "/sys/bus/pci/devices"
+#define MAXVF 4
+
+#define RING_OFF 0
+#define A_OFF 0x100000
+#define B_OFF 0x200000
+#define C_OFF 0x300000
+#define GM 64
+#define GN 64
+#define GK 4096
+#define MEASURE_MS 1500
+
+FIXTURE(pf) {
+	char pf[32];		/* PCI address of the PF */
+	char parent[16];	/* vgpuN */
+	char vf[MAXVF + 1][32];	/* PCI address of VF n */
+	struct vgpu_dev *d[MAXVF + 1];
+};
+
+static char pbuf[PATH_MAX];
+
+/* A file of the PF's parent device, /sys/class/vgpu/vgpuN/@name. */
+static const char *ppath(struct _test_data_pf *self, const char *name)
+{
+	snprintf(pbuf, sizeof(pbuf), "/sys/class/vgpu/%s/%s", self->parent,
+		 name);
+	return pbuf;
+}
+
+/* A file of VF @n's node, /sys/class/vgpu/vgpuN/vfK/@name. */
+static const char *vpath(struct _test_data_pf *self, int n, const char *name)
+{
+	snprintf(pbuf, sizeof(pbuf), "/sys/class/vgpu/%s/vf%d/%s",
+		 self->parent, n, name);
+	return pbuf;
+}
+
+static long long vnum(struct _test_data_pf *self, int n, const char *name)
+{
+	char rel[64];
+
+	snprintf(rel, sizeof(rel), "vgpu/%s", name);
+	return sysfs_num("%s", vpath(self, n, rel));
+}
+
+static int pf_write(struct _test_data_pf *self, const char *name,
+		    const char *val)
+{
+	snprintf(pbuf, sizeof(pbuf), PCI_DEVS "/%s/%s", self->pf, name);
+	return sysfs_write(pbuf, val);
+}
+
+static int set_profile(struct _test_data_pf *self, int n, const char *p)
+{
+	return sysfs_write(vpath(self, n, "profile"), p);
+}
+
+static bool find_pf(char *out, size_t len)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir(PCI_DEVS);
+
+	while (d && !found && (de = readdir(d))) {
+		char v[16], p[16];
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(pbuf, sizeof(pbuf), PCI_DEVS "/%s/vendor", de->d_name);
+		if (sysfs_read(pbuf, v, sizeof(v)))
+			continue;
+		snprintf(pbuf, sizeof(pbuf), PCI_DEVS "/%s/device", de->d_name);
+		if (sysfs_read(pbuf, p, sizeof(p)))
+			continue;
+		if (strtol(v, NULL, 0) == VGPU_PCI_VENDOR_ID &&
+		    strtol(p, NULL, 0) == VGPU_PCI_PF_DEVICE_ID) {
+			snprintf(out, len, "%s", de->d_name);
+			found = true;
+		}
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+/* The vgpuN the PF driver made of the PF; "" if none. */
+static void find_parent(struct _test_data_pf *self)
+{
+	struct dirent *de;
+	DIR *d;
+
+	self->parent[0] = '\0';
+	snprintf(pbuf, sizeof(pbuf), PCI_DEVS "/%s/vgpu", self->pf);
+	d = opendir(pbuf);
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, "vgpu", 4))
+			snprintf(self->parent, sizeof(self->parent), "%s",
+				 de->d_name);
+	if (d)
+		closedir(d);
+}
+
+/* Enable @n VFs and note their PCI addresses; 0 or -errno. */
+static int enable_vfs(struct _test_data_pf *self, int n)
+{
+	char num[8], link[PATH_MAX], target[PATH_MAX];
+	int i, ret;
+
+	snprintf(num, sizeof(num), "%d", n);
+	ret = pf_write(self, "sriov_numvfs", num);
+	if (ret)
+		return ret;
+	for (i = 1; i <= n; i++) {
+		ssize_t len;
+
+		snprintf(link, sizeof(link), PCI_DEVS "/%s/virtfn%d", self->pf,
+			 i - 1);
+		len = readlink(link, target, sizeof(target) - 1);
+		if (len < 0)
+			return -errno;
+		target[len] = '\0';
+		snprintf(self->vf[i], sizeof(self->vf[i]), "%s",
+			 basename(target));
+	}
+	return 0;
+}
+
+static int bind_vfio(const char *addr)
+{
+	snprintf(pbuf, sizeof(pbuf), PCI_DEVS "/%s/driver_override", addr);
+	if (sysfs_write(pbuf, "vfio-pci"))
+		return -1;
+	return sysfs_write("/sys/bus/pci/drivers_probe", addr);
+}
+
+static void unbind_vf(const char *addr)
+{
+	snprintf(pbuf, sizeof(pbuf), PCI_DEVS "/%s/driver/unbind", addr);
+	if (path_exists("%s", pbuf))
+		sysfs_write(pbuf, addr);
+	snprintf(pbuf, sizeof(pbuf), PCI_DEVS "/%s/driver_override", addr);
+	sysfs_write(pbuf, "\n");
+}
+
+/* Give VF @n profile @p, bind it to vfio-pci and open it; 0 or -1. */
+static int open_vf(struct _test_data_pf *self, int n, const char *p)
+{
+	if (set_profile(self, n, p) || bind_vfio(self->vf[n]))
+		return -1;
+	if (vgpu_dev_open(self->vf[n], &self->d[n]))
+		return -1;
+	return vgpu_ring_init(self->d[n], RING_OFF, 256);
+}
+
+static void close_vf(struct _test_data_pf *self, int n)
+{
+	if (self->d[n])
+		vgpu_dev_close(self->d[n]);
+	self->d[n] = NULL;
+	unbind_vf(self->vf[n]);
+}
+
+FIXTURE_SETUP(pf)
+{
+	memset(self, 0, sizeof(*self));
+	if (!find_pf(self->pf, sizeof(self->pf)))
+		SKIP(return, "no vgpu PF in this VM (vm-run.sh --vgpu-pf)");
+	ASSERT_EQ(0, system("modprobe vfio-pci"));
+	ASSERT_EQ(0, vgpu_load(PF_PARAMS));
+	find_parent(self);
+	ASSERT_NE(0, self->parent[0]);
+}
+
+FIXTURE_TEARDOWN(pf)
+{
+	int n;
+
+	if (!self->pf[0])
+		return;
+	for (n = 1; n <= MAXVF; n++)
+		if (self->vf[n][0])
+			close_vf(self, n);
+	pf_write(self, "sriov_numvfs", "0");
+	EXPECT_EQ(0, vgpu_unload());
+}
+
+TEST_F(pf, capabilities)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, sysfs_read(ppath(self, "backend"), buf, sizeof(buf)));
+	EXPECT_STREQ("pf", buf);
+	EXPECT_EQ(512LL << 20, sysfs_num("%s", ppath(self, "mem_total_bytes")));
+	EXPECT_EQ(8, sysfs_num("%s", ppath(self, "engines_total")));
+	EXPECT_EQ(MAXVF, sysfs_num(PCI_DEVS "/%s/sriov_totalvfs", self->pf));
+	EXPECT_EQ(0, sysfs_num(PCI_DEVS "/%s/sriov_numvfs", self->pf));
+	/* A sim parent is not there: num_devices=0. */
+	EXPECT_FALSE(path_exists("/sys/class/vgpu/%s/mdev_supported_types",
+				 self->parent));
+}
+
+TEST_F(pf, numvfs_errors)
+{
+	EXPECT_NE(0, pf_write(self, "sriov_numvfs", "5"));
+	EXPECT_EQ(0, sysfs_num(PCI_DEVS "/%s/sriov_numvfs", self->pf));
+	ASSERT_EQ(0, enable_vfs(self, 2));
+	EXPECT_TRUE(path_exists("%s", vpath(self, 2, "profile")));
+	EXPECT_FALSE(path_exists("%s", vpath(self, 3, "profile")));
+	EXPECT_EQ(-EBUSY, pf_write(self, "sriov_numvfs", "3"));
+	EXPECT_EQ(0, pf_write(self, "sriov_numvfs", "0"));
+	EXPECT_FALSE(path_exists("%s", vpath(self, 1, "profile")));
+	ASSERT_EQ(0, enable_vfs(self, 4));
+	EXPECT_TRUE(path_exists("%s", vpath(self, 4, "pci_function")));
+}
+
+TEST_F(pf, profiles_and_exact_accounting)
+{
+	char buf[256];
+	int kmsg = kmsg_open();
+	int n;
+
+	ASSERT_EQ(0, enable_vfs(self, 4));
+	ASSERT_EQ(0, sysfs_read(vpath(self, 1, "profile"), buf, sizeof(buf)));
+	EXPECT_STREQ("none", buf);
+	EXPECT_EQ(-EINVAL, set_profile(self, 1, "bogus"));
+	EXPECT_TRUE(kmsg_find(kmsg, "no profile named \"bogus\""));
+	ASSERT_EQ(0, sysfs_read(vpath(self, 1, "creatable_profiles"), buf,
+				sizeof(buf)));
+	EXPECT_STREQ("ded\nts", buf);
+	/* Four dedicated VFs take all 8 engines and 512 MiB. */
+	for (n = 1; n <= 4; n++) {
+		ASSERT_EQ(0, set_profile(self, n, "ded"));
+		EXPECT_EQ(128LL << 20, vnum(self, n, "mem_size_bytes"));
+	}
+	EXPECT_EQ(0, sysfs_num("%s", ppath(self, "mem_free_bytes")));
+	EXPECT_EQ(0, sysfs_num("%s", ppath(self, "engines_free")));
+	ASSERT_EQ(0, sysfs_read(vpath(self, 1, "creatable_profiles"), buf,
+				sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	/* Changing a profile frees the old one first. */
+	ASSERT_EQ(0, set_profile(self, 4, "ts"));
+	EXPECT_EQ(32LL << 20, vnum(self, 4, "mem_size_bytes"));
+	EXPECT_EQ(96LL << 20, sysfs_num("%s", ppath(self, "mem_free_bytes")));
+	/* ts seats left in VF 4's partition, but no free 2-engine one. */
+	ASSERT_EQ(0, sysfs_read(vpath(self, 3, "creatable_profiles"), buf,
+				sizeof(buf)));
+	EXPECT_STREQ("ts", buf);
+	ASSERT_EQ(0, set_profile(self, 3, "none"));
+	EXPECT_FALSE(path_exists("%s", vpath(self, 3, "vgpu/mem_size_bytes")));
+	ASSERT_EQ(0, set_profile(self, 3, "ts"));
+	ASSERT_EQ(0, set_profile(self, 2, "ts"));
+	EXPECT_EQ(vnum(self, 4, "partition"), vnum(self, 2, "partition"));
+	EXPECT_EQ(3, vnum(self, 4, "partition_users"));
+	close(kmsg);
+}
+
+TEST_F(pf, refusals_while_bound)
+{
+	char buf[64];
+	int kmsg = kmsg_open();
+
+	ASSERT_EQ(0, enable_vfs(self, 2));
+	ASSERT_EQ(0, set_profile(self, 1, "ded"));
+	ASSERT_EQ(0, bind_vfio(self->vf[1]));
+	EXPECT_EQ(-EBUSY, set_profile(self, 1, "ts"));
+	EXPECT_TRUE(kmsg_find(kmsg, "is bound to vfio-pci; unbind it first"));
+	EXPECT_EQ(-EBUSY, pf_write(self, "sriov_numvfs", "0"));
+	EXPECT_TRUE(kmsg_find(kmsg, "cannot disable VFs"));
+	EXPECT_EQ(2, sysfs_num(PCI_DEVS "/%s/sriov_numvfs", self->pf));
+	ASSERT_EQ(0, sysfs_read(vpath(self, 1, "profile"), buf, sizeof(buf)));
+	EXPECT_STREQ("ded", buf);
+	unbind_vf(self->vf[1]);
+	EXPECT_EQ(0, pf_write(self, "sriov_numvfs", "0"));
+	close(kmsg);
+}
+
+/* FILL, CRC32C and COPY out to guest memory on VF @n: exact results. */
+static void compute_exact(struct __test_metadata *_metadata,
+			  struct vgpu_dev *d, __u32 seed)
+{
+	size_t len = 1 << 20;
+	__u32 *out = vgpu_dma_alloc(len);
+	struct vgpu_cmd c[3];
+	size_t i;
+
+	ASSERT_NE(NULL, out);
+	ASSERT_EQ(0, vgpu_dma_map(d, out, len, VGPU_IOVA_BASE));
+	c[0] = vgpu_cmd_fill(A_OFF, len, seed);
+	c[1] = vgpu_cmd_copy(A_OFF, VGPU_IOVA_BASE, len, VGPU_CMD_DST_SYS);
+	c[2] = vgpu_cmd_fence(C_OFF, seed, 0);
+	ASSERT_EQ(0, vgpu_submit(d, c, 3));
+	ASSERT_EQ(0, vgpu_wait_fence(d, seed, 30000));
+	for (i = 0; i < len / 4; i++)
+		if (out[i] != seed)
+			break;
+	EXPECT_EQ(len / 4, i);
+	vgpu_dma_unmap(d, VGPU_IOVA_BASE, len);
+	vgpu_dma_free(out, len);
+}
+
+TEST_F_TIMEOUT(pf, vf_computes_through_vfio_pci, 120)
+{
+	long long cmds;
+
+	ASSERT_EQ(0, enable_vfs(self, 2));
+	ASSERT_EQ(0, open_vf(self, 1, "ded"));
+	EXPECT_EQ(128ULL << 20, self->d[1]->window_size);
+	compute_exact(_metadata, self->d[1], 0x5a5a1234);
+	cmds = vnum(self, 1, "commands");
+	EXPECT_GE(cmds, 3);
+	EXPECT_GT(vnum(self, 1, "busy_ns"), 0);
+}
+
+static int make_busy(struct vgpu_dev *d, int n)
+{
+	struct vgpu_cmd c = vgpu_cmd_gemm(A_OFF, B_OFF, C_OFF, GM, GN, GK);
+	int i;
+
+	memset((char *)d->window + A_OFF, 1, GM * GK);
+	memset((char *)d->window + B_OFF, 1, GK * GN);
+	for (i = 0; i < n; i++)
+		if (vgpu_ring_put(d, &c, 1))
+			return -1;
+	return vgpu_ring_doorbell(d);
+}
+
+TEST_F_TIMEOUT(pf, busy_vfs_share_by_weight, 180)
+{
+	long long b0[3], b1[3];
+	double s1, s2;
+	int n;
+
+	ASSERT_EQ(0, enable_vfs(self, 2));
+	for (n = 1; n <= 2; n++)
+		ASSERT_EQ(0, open_vf(self, n, "ts"));
+	ASSERT_EQ(0, sysfs_write(vpath(self, 1, "vgpu/weight"), "10"));
+	ASSERT_EQ(0, sysfs_write(vpath(self, 2, "vgpu/weight"), "30"));
+	for (n = 1; n <= 2; n++)
+		ASSERT_EQ(0, make_busy(self->d[n], 200));
+	usleep(200 * 1000);
+	for (n = 1; n <= 2; n++)
+		b0[n] = vnum(self, n, "busy_ns");
+	usleep(MEASURE_MS * 1000);
+	for (n = 1; n <= 2; n++)
+		b1[n] = vnum(self, n, "busy_ns");
+	s1 = b1[1] - b0[1];
+	s2 = b1[2] - b0[2];
+	TH_LOG("weights 10:30 on 2 engines -> shares %.3f:%.3f", s1 / (s1 + s2),
+	       s2 / (s1 + s2));
+	EXPECT_LE(fabs(s1 / (s1 + s2) - 0.25), 0.06);
+	/* Both run: neither is starved, both are preempted with work left. */
+	EXPECT_GT(vnum(self, 1, "preemptions"), 0);
+	EXPECT_GT(vnum(self, 2, "preemptions"), 0);
+}
+
+TEST_F_TIMEOUT(pf, flr_scrubs_the_window, 120)
+{
+	__u32 *w;
+	long long resets;
+
+	ASSERT_EQ(0, enable_vfs(self, 1));
+	ASSERT_EQ(0, open_vf(self, 1, "ts"));
+	w = self->d[1]->window;
+	/* BAR2 mapped; vgpu_reset() is a call the compiler cannot see into. */
+	w[0] = 0xdeadbeef;
+	w[(32 << 20) / 4 - 1] = 0xfeedface;
+	EXPECT_EQ(0xdeadbeef, w[0]);
+	resets = vnum(self, 1, "resets");
+	ASSERT_EQ(0, vgpu_reset(self->d[1]));
+	EXPECT_EQ(0, w[0]);
+	EXPECT_EQ(0, w[(32 << 20) / 4 - 1]);
+	EXPECT_EQ(resets + 1, vnum(self, 1, "resets"));
+	/* It computes again after the reset. */
+	ASSERT_EQ(0, vgpu_ring_init(self->d[1], RING_OFF, 256));
+	compute_exact(_metadata, self->d[1], 7);
+}
+
+TEST_F_TIMEOUT(pf, faulting_vf_leaves_neighbour_exact, 120)
+{
+	struct vgpu_cmd bad = vgpu_cmd_nop();
+
+	ASSERT_EQ(0, enable_vfs(self, 2));
+	ASSERT_EQ(0, open_vf(self, 1, "ts"));
+	ASSERT_EQ(0, open_vf(self, 2, "ts"));
+	bad.opcode = 0x77;
+	ASSERT_EQ(0, vgpu_submit(self->d[1], &bad, 1));
+	compute_exact(_metadata, self->d[2], 0x01020304);
+	usleep(100 * 1000);
+	EXPECT_EQ(VGPU_ERR_OPCODE, vgpu_read32(self->d[1], VGPU_REG_ERR_CODE));
+	EXPECT_EQ(1, vnum(self, 1, "errors"));
+	EXPECT_EQ(0, vnum(self, 2, "errors"));
+	/* A reset brings the faulted VF back. */
+	ASSERT_EQ(0, vgpu_reset(self->d[1]));
+	ASSERT_EQ(0, vgpu_ring_init(self->d[1], RING_OFF, 256));
+	compute_exact(_metadata, self->d[1], 0x0a0b0c0d);
+}
+
+TEST_F_TIMEOUT(pf, unbind_pf_with_vfs_enabled, 120)
+{
+	char drv[PATH_MAX];
+
+	ASSERT_EQ(0, enable_vfs(self, 3));
+	ASSERT_EQ(0, set_profile(self, 1, "ded"));
+	ASSERT_EQ(0, set_profile(self, 2, "ts"));
+	snprintf(drv, sizeof(drv), PCI_DEVS "/%s/driver/unbind", self->pf);
+	ASSERT_EQ(0, sysfs_write(drv, self->pf));
+	EXPECT_FALSE(path_exists("/sys/class/vgpu/%s", self->parent));
+	EXPECT_FALSE(path_exists(PCI_DEVS "/%s/virtfn0", self->pf));
+	ASSERT_EQ(0, sysfs_write("/sys/bus/pci/drivers/vgpu_pf/bind",
+				 self->pf));
+	find_parent(self);
+	ASSERT_NE(0, self->parent[0]);
+	EXPECT_EQ(0, sysfs_num(PCI_DEVS "/%s/sriov_numvfs", self->pf));
+	memset(self->vf, 0, sizeof(self->vf));
+}
+
+TEST_HARNESS_MAIN
