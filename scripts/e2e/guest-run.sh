@@ -11,7 +11,8 @@
 # * The guest boots the base initramfs of scripts/e2e/guest-initramfs.sh
 #   with this guest's job appended as a second cpio archive: /job (the job
 #   script, preceded by the --env settings).  No root file system, no 9p.
-# * The vGPU is passed with QEMU's vfio-pci device (sysfsdev=the mdev).
+# * The vGPU is passed with QEMU's vfio-pci device (sysfsdev=the mdev, or
+#   host=the VF's PCI address).
 # * The console, ttyS0, goes to the --log file (CRs stripped once QEMU has
 #   ended).  The job prints its results there and /init ends the console with
 #   "E2E-EXIT <status>"; that status is this script's exit status.
@@ -47,7 +48,8 @@ Usage: $PROG --initrd FILE --job FILE [OPTIONS]
 Options:
   --initrd FILE      base initramfs (scripts/e2e/guest-initramfs.sh prints it)
   --job FILE         the guest's job script (busybox sh; /lib/e2e.sh helpers)
-  --vgpu UUID        pass the mdev vGPU UUID through (repeatable)
+  --vgpu UUID|ADDR   pass the mdev vGPU UUID, or the VF at PCI address ADDR
+                     (bound to vfio-pci), through (repeatable)
   --name NAME        guest name: hostname and progress lines (default guest)
   --log FILE         console log (default ./NAME-console.log; overwritten)
   --ctl PATH         control channel on ttyS1: QEMU -serial pipe:PATH
@@ -137,7 +139,9 @@ for kv in ${JOB_ENV[@]+"${JOB_ENV[@]}"}; do
     [[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, got: $kv"
 done
 for u in ${VGPUS[@]+"${VGPUS[@]}"}; do
-    [[ -d /sys/bus/mdev/devices/$u ]] || die "--vgpu: no mdev device $u"
+    [[ -d /sys/bus/mdev/devices/$u ]] ||
+        [[ $(readlink -f "/sys/bus/pci/devices/$u/driver" 2>/dev/null) == */vfio-pci ]] ||
+        die "--vgpu: $u is neither an mdev device nor a PCI function bound to vfio-pci"
 done
 if [[ -z $KERNEL ]]; then
     KERNEL=/boot/vmlinuz-$("$TOP/scripts/kernel-release.sh")
@@ -207,7 +211,11 @@ if [[ -n $CTL ]]; then
 fi
 for u in ${VGPUS[@]+"${VGPUS[@]}"}; do
     # rombar=0: the vGPU has no option ROM; don't let firmware look for one.
-    QEMU_ARGS+=(-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$u,rombar=0")
+    if [[ -d /sys/bus/mdev/devices/$u ]]; then
+        QEMU_ARGS+=(-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$u,rombar=0")
+    else
+        QEMU_ARGS+=(-device "vfio-pci,host=$u,rombar=0")
+    fi
 done
 QEMU_ARGS+=(${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"})
 

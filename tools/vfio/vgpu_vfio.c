@@ -279,8 +279,12 @@ static int vgpu_get_regions(struct vgpu_dev *dev)
 			.index = i,
 		};
 
-		if (ioctl(dev->vfio.device, VFIO_DEVICE_GET_REGION_INFO, &ri))
+		if (ioctl(dev->vfio.device, VFIO_DEVICE_GET_REGION_INFO, &ri)) {
+			/* vfio-pci has no VGA region for a non-VGA device. */
+			if (i == VFIO_PCI_VGA_REGION_INDEX && errno == EINVAL)
+				continue;
 			return -errno;
+		}
 		dev->region[i].offset = ri.offset;
 		dev->region[i].size = ri.size;
 		dev->region[i].flags = ri.flags;

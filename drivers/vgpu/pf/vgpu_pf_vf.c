@@ -144,8 +144,9 @@ static ssize_t profile_store(struct device *d, struct device_attribute *attr,
 
 	profile = vgpu_pf_profile_index(pf->vdev, buf);
 	if (profile == -EINVAL) {
-		dev_err(d, "profile: no profile named \"%.*s\" (see creatable_profiles)\n",
-			(int)strcspn(buf, "\n"), buf);
+		dev_err(&pf->pdev->dev,
+			"VF %u: no profile named \"%.*s\" (see creatable_profiles)\n",
+			v->n, (int)strcspn(buf, "\n"), buf);
 		return -EINVAL;
 	}
 	mutex_lock(&pf->lock);
@@ -155,7 +156,8 @@ static ssize_t profile_store(struct device *d, struct device_attribute *attr,
 	}
 	device_lock(vfdev);
 	if (vfdev->driver) {
-		dev_err(d, "profile: VF %u is bound to %s; unbind it first\n",
+		dev_err(&pf->pdev->dev,
+			"VF %u: cannot change its profile: it is bound to %s; unbind it first\n",
 			v->n, vfdev->driver->name);
 		ret = -EBUSY;
 	} else {
