@@ -14,12 +14,16 @@
 #   6. userspace unit tests (ASan + UBSan), one result per test case, and
 #      the fuzz regression corpus replayed (one result per input)
 #   7. kselftests in a VM on Debian's 6.12 kernel, one result per test case,
-#      plus one result for a console log free of oopses, warnings and taint
+#      plus one result for a console log free of oopses, warnings and taint;
+#      the VM runs on the project's QEMU (scripts/build-qemu.sh, built once
+#      per machine) with the SR-IOV device model, so the PF driver's tests
+#      run there too
 #   8. the same on the debug kernel (KASAN, lockdep, UBSAN, kmemleak, fault
 #      injection), built once per machine by build-debug-kernel.sh, plus
 #      the KUnit suites and a kmemleak scan after the module is unloaded
-#   9. end to end: two nested guest VMs with a vGPU each run the guest
-#      driver, vgpu-run and the guest selftests together (scripts/e2e.sh)
+#   9. end to end: three nested guest VMs, one on an mdev vGPU and two on
+#      VFs of the SR-IOV model, run the guest driver, vgpu-run and the guest
+#      selftests together (scripts/e2e.sh)
 #
 # VGPU_CHECK_DEBUG=0 skips step 8 and VGPU_CHECK_E2E=0 step 9 (for a quick
 # local run; CI runs them).
@@ -105,7 +109,8 @@ fi
 echo "== checkpatch"
 # vgpu_compat.h is the one place that must test LINUX_VERSION_CODE (and
 # stub out, for old kernels, macros that then ignore their argument).
-cp_files=$(git ls-files '*.c' '*.h' | grep -v '^drivers/vgpu/vgpu_compat.h$')
+# qemu/ is QEMU code in QEMU's style: QEMU's checkpatch checks it below.
+cp_files=$(git ls-files '*.c' '*.h' | grep -v -e '^drivers/vgpu/vgpu_compat.h$' -e '^qemu/')
 cp_opts=(--strict --no-tree --terse --show-types --no-summary)
 if { "$src/scripts/checkpatch.pl" "${cp_opts[@]}" -f $cp_files
      "$src/scripts/checkpatch.pl" "${cp_opts[@]}" \
@@ -202,10 +207,28 @@ run_vm_suite() {
 	fi
 }
 
+echo "== QEMU with the SR-IOV device model"
+pf_opts=()
+if qemu=$(scripts/build-qemu.sh 2> "$out/qemu-build.log" | tail -n 1) &&
+   [ -x "$qemu" ]; then
+	result ok "QEMU with the device model ($qemu)"
+	pf_opts=(--qemu "$qemu" --q35-iommu --vgpu-pf "")
+else
+	result fail "QEMU with the device model" "$out/qemu-build.log"
+fi
+qemu_cp=${VGPU_CACHE_DIR:-/var/cache/vgpu}/qemu/src-10.0.2/scripts/checkpatch.pl
+if [ -f "$qemu_cp" ] &&
+   "$qemu_cp" --no-tree -q -f $(git ls-files 'qemu/*.c' 'qemu/*.h') \
+	> "$out/checkpatch-qemu.log" 2>&1; then
+	result ok "QEMU's checkpatch on qemu/"
+else
+	result fail "QEMU's checkpatch on qemu/" "$out/checkpatch-qemu.log"
+fi
+
 echo "== VM tests ($krel)"
 make -C selftests KSFT="$ksft" > "$out/selftests-build.log" 2>&1 ||
 	result fail "selftests build" "$out/selftests-build.log"
-run_vm_suite "$krel" "$out/vm-612" --
+run_vm_suite "$krel" "$out/vm-612" ${pf_opts[@]+"${pf_opts[@]}"} --
 
 if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
 	echo "== debug kernel"

@@ -15,6 +15,10 @@
 #      new package version triggers a fresh extraction.  The tree is unpacked
 #      into a temporary directory next to its final place and renamed into
 #      place, so a reader never sees a half-extracted tree.
+#   4. Has scripts/build-qemu.sh --install-deps add bookworm-backports (as an
+#      apt source whose packages are only taken when asked for) and the
+#      build dependencies of QEMU with the SR-IOV device model; it too skips
+#      apt when all are installed.
 #
 # It writes nothing into the repository.  The chosen kernel release can be
 # queried afterwards with scripts/kernel-release.sh.
@@ -219,6 +223,10 @@ else
     trap - EXIT
     step "source: extracted"
 fi
+
+# ---- step 4: what QEMU with the SR-IOV device model builds with ---------------
+# (bookworm-backports' meson and pycotap; scripts/build-qemu.sh builds it)
+"$SCRIPT_DIR/build-qemu.sh" --install-deps || die "installing QEMU's build dependencies failed"
 
 # ---- done -------------------------------------------------------------------
 release=$("$SCRIPT_DIR/kernel-release.sh") || die "no usable 6.12 kernel after installation"

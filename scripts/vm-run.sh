@@ -32,6 +32,12 @@
 # * The guest stops with a reset; QEMU runs with -no-reboot so a reset (or a
 #   kernel panic, via panic=-1) ends QEMU.  Only TCG is used: KVM is not
 #   available on the machines this runs on.
+# * The machine is QEMU's default (pc) unless --q35-iommu asks for q35 with
+#   an Intel IOMMU (and intel_iommu=on in the guest, so that every PCI
+#   device, an SR-IOV VF too, is DMA-translated and has an IOMMU group for
+#   vfio-pci).  --vgpu-pf adds the vgpu SR-IOV device model behind a PCIe
+#   root port; it needs a QEMU built with it (scripts/build-qemu.sh, given
+#   with --qemu).
 set -euo pipefail
 
 PROG=$(basename "$0")
@@ -69,6 +75,15 @@ Options:
                      guest (default: current directory; must not be /)
   --append ARGS      extra kernel command-line arguments
   --qemu-arg ARG     extra QEMU argument (repeatable, one word each)
+  --qemu BIN         QEMU binary to run (default: qemu-system-x86_64 in PATH),
+                     e.g. \$(scripts/build-qemu.sh --print-path)
+  --q35-iommu        machine q35 with -device intel-iommu,intremap=on, and
+                     intel_iommu=on on the guest command line (default: the
+                     pc machine, no IOMMU)
+  --vgpu-pf PROPS    add the vgpu SR-IOV physical function behind a PCIe root
+                     port: -device vgpu-pf,PROPS (PROPS may be empty or e.g.
+                     vfs=4,engines=8,mem-size=512M,vf-bar2-size=128M); needs
+                     --q35-iommu and a --qemu built by scripts/build-qemu.sh
   --env NAME=VALUE   export NAME=VALUE to COMMAND (repeatable)
   -q, --quiet        do not print the timing summary on stderr
   -h, --help         show this help
@@ -109,6 +124,7 @@ need_arg() { (($1 >= 2)) || die "option $2 needs an argument"; }
 # ---- options ----------------------------------------------------------------
 KERNEL="" RELEASE="" MODULES_DIR="" MEM=2048 SMP=2 LOG=./vm-console.log
 TIMEOUT=600 SHARE=$PWD APPEND="" QUIET=0
+QEMU_BIN=qemu-system-x86_64 Q35_IOMMU=0 VGPU_PF=0 VGPU_PF_PROPS=""
 QEMU_EXTRA=() USER_ENV=()
 while (($# > 0)); do
     case $1 in
@@ -122,6 +138,9 @@ while (($# > 0)); do
         --share) need_arg $# "$1"; SHARE=$2; shift 2 ;;
         --append) need_arg $# "$1"; APPEND+=" $2"; shift 2 ;;
         --qemu-arg) need_arg $# "$1"; QEMU_EXTRA+=("$2"); shift 2 ;;
+        --qemu) need_arg $# "$1"; QEMU_BIN=$2; shift 2 ;;
+        --q35-iommu) Q35_IOMMU=1; shift ;;
+        --vgpu-pf) need_arg $# "$1"; VGPU_PF=1; VGPU_PF_PROPS=$2; shift 2 ;;
         --env) need_arg $# "$1"; USER_ENV+=("$2"); shift 2 ;;
         -q | --quiet) QUIET=1; shift ;;
         -h | --help) usage; exit 0 ;;
@@ -139,7 +158,15 @@ for kv in ${USER_ENV[@]+"${USER_ENV[@]}"}; do
     [[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, got: $kv"
 done
 
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found (run scripts/install-deps.sh)"
+if [[ $QEMU_BIN == */* ]]; then
+    [[ -x $QEMU_BIN ]] || die "--qemu: not an executable: $QEMU_BIN"
+else
+    command -v "$QEMU_BIN" >/dev/null || die "$QEMU_BIN not found (run scripts/install-deps.sh)"
+fi
+if ((VGPU_PF)); then
+    ((Q35_IOMMU)) || die "--vgpu-pf needs --q35-iommu (the PF sits behind a PCIe root port)"
+    [[ $VGPU_PF_PROPS =~ ^[A-Za-z0-9=,._-]*$ ]] || die "--vgpu-pf: odd properties: $VGPU_PF_PROPS"
+fi
 [[ -x $BUSYBOX ]] || die "$BUSYBOX not found (install busybox-static)"
 
 # ---- kernel, release, modules -----------------------------------------------
@@ -452,8 +479,23 @@ done >"$CTL/userenv"
 # lists one CPU, so -smp N would silently boot a single CPU.  panic=-1 turns
 # a panic into a reset, which ends QEMU (-no-reboot).
 CMDLINE="console=ttyS0 panic=-1 quiet$APPEND"
+MACHINE_ARGS=()
+if ((Q35_IOMMU)); then
+    # The IOMMU first, before the PCI devices it translates.  Interrupt
+    # remapping on: without it vfio's type1 IOMMU refuses to attach a group
+    # (unless allow_unsafe_interrupts), and under TCG it needs no split
+    # irqchip (the guest remaps in xAPIC mode).  No iommu=pt: VFs handed to
+    # vfio-pci must be translated.
+    MACHINE_ARGS+=(-machine q35 -device "intel-iommu,intremap=on")
+    CMDLINE="console=ttyS0 panic=-1 quiet intel_iommu=on$APPEND"
+fi
+if ((VGPU_PF)); then
+    MACHINE_ARGS+=(-device "pcie-root-port,id=vgpu_rp0,bus=pcie.0,chassis=1,slot=1"
+        -device "vgpu-pf,bus=vgpu_rp0${VGPU_PF_PROPS:+,$VGPU_PF_PROPS}")
+fi
 QEMU_ARGS=(
     -nodefaults -no-user-config
+    ${MACHINE_ARGS[@]+"${MACHINE_ARGS[@]}"}
     -accel tcg -cpu max -m "$MEM" -smp "$SMP"
     -display none -no-reboot
     -chardev "stdio,id=console,signal=off" -serial chardev:console
@@ -475,7 +517,7 @@ run_qemu() {
     sed -u 's/\r$//' <"$WORK/console" | tee -p "$LOG" &
     READER_PID=$!
     start=$(date +%s.%N)
-    timeout --kill-after=10 "$TIMEOUT" qemu-system-x86_64 "${QEMU_ARGS[@]}" \
+    timeout --kill-after=10 "$TIMEOUT" "$QEMU_BIN" "${QEMU_ARGS[@]}" \
         </dev/null >"$WORK/console" 2>"$WORK/qemu.err" &
     QEMU_PID=$!
     qemu_rc=0

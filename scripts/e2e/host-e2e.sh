@@ -8,7 +8,11 @@
 # ------------
 #  1. Loads vfio, vfio_iommu_type1, mdev and vgpu.ko, and creates two vGPUs
 #     of different profiles: A (vgpu-split by default) and B (vgpu-shared).
-#     They sit in different engine partitions.
+#     They sit in different engine partitions.  With --vf-profiles (the
+#     outer VM then has the SR-IOV device model, vm-run.sh --vgpu-pf), guest
+#     B and a third guest C get VFs 1 and 2 of the PF instead, with those
+#     profiles, bound to vfio-pci: one module serves the mdev guest and the
+#     VF guests at once.
 #  2. Boots two guest VMs in parallel (scripts/e2e/guest-run.sh), each with
 #     one vGPU, each running a job written here (see the job_* functions).
 #     Both guests get their payload (vgpu_guest.ko, vgpu-run,
@@ -61,7 +65,9 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 TOP=$(cd "$SCRIPT_DIR/../.." && pwd -P)
 # The vGPU function's PCI IDs (vendor:device), from the uapi header.
 VGPU_PCI_ID=$("$TOP/scripts/vgpu-ids.sh" VENDOR_ID DEVICE_ID | sed 's/^0x//' | paste -sd:)
+PF_PCI_ID=$("$TOP/scripts/vgpu-ids.sh" VENDOR_ID PF_DEVICE_ID | paste -sd' ')
 PARENT=/sys/class/vgpu/vgpu0
+PF_PARENT=""
 MDEVS=/sys/bus/mdev/devices
 SAMPLE_S=2
 # Scheduler and execution counters of a vGPU (sysfs-bus-mdev-devices-vgpu).
@@ -85,11 +91,14 @@ Options:
                       $TOP/tools/e2e/vgpu_load; demo only; none if missing)
   --no-neighbour      demo without the neighbour tenant
   --profiles A,B      mdev types of the two guests (default split,shared)
+  --vf-profiles B,C   guests B and C on VFs 1 and 2 of the vgpu PF, with
+                      these profiles (default: no VF guests)
+  --guest-qemu BIN    QEMU for the guests (default: qemu-system-x86_64)
   --seconds N         workload length in seconds (default 20)
   --repeat N          demo: vgpu-run -r N, commands per job (default 32)
   --policy NAME       sched_policy to set (default: leave the default)
   --out DIR           logs (default $TOP/out/e2e)
-  --timeout SECONDS   per guest (default 480)
+  --timeout SECONDS   per guest (default 720)
   -h, --help          show this help
 EOF
 }
@@ -105,9 +114,10 @@ say() { printf '[%6.1f s] %s\n' "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {
 fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print 0; else printf "%.3f", a / b }'; }
 
 # ---- options ----------------------------------------------------------------
-MODE=demo INITRD="" KERNEL="" VGPU_KO=$TOP/vgpu.ko OUT=$TOP/out/e2e
+MODE=demo INITRD="" KERNEL="" VGPU_KO=$TOP/vgpu.ko OUT=$TOP/out/e2e VF_PROFILES=""
+GUEST_QEMU=qemu-system-x86_64
 LOAD_TOOL=$TOP/tools/e2e/vgpu_load NEIGHBOUR=1 PROFILES=split,shared
-SECONDS_=20 POLICY="" TIMEOUT=480 REPEAT=32
+SECONDS_=20 POLICY="" TIMEOUT=720 REPEAT=32
 while (($# > 0)); do
     case $1 in
         --mode) MODE=${2:?}; shift 2 ;;
@@ -117,6 +127,8 @@ while (($# > 0)); do
         --load-tool) LOAD_TOOL=${2:?}; shift 2 ;;
         --no-neighbour) NEIGHBOUR=0; shift ;;
         --profiles) PROFILES=${2:?}; shift 2 ;;
+        --vf-profiles) VF_PROFILES=${2:?}; shift 2 ;;
+        --guest-qemu) GUEST_QEMU=${2:?}; shift 2 ;;
         --seconds) SECONDS_=${2:?}; shift 2 ;;
         --repeat) REPEAT=${2:?}; shift 2 ;;
         --policy) POLICY=${2:?}; shift 2 ;;
@@ -128,6 +140,7 @@ while (($# > 0)); do
 done
 [[ $MODE == demo || $MODE == check ]] || die "--mode is demo or check"
 [[ $PROFILES =~ ^[a-z0-9_]+,[a-z0-9_]+$ ]] || die "--profiles wants A,B"
+[[ -z $VF_PROFILES || $VF_PROFILES =~ ^[a-z0-9_]+,[a-z0-9_]+$ ]] || die "--vf-profiles wants B,C"
 [[ $SECONDS_ =~ ^[1-9][0-9]*$ ]] || die "--seconds must be a positive number"
 if ! [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || ((REPEAT > 126)); then
     die "--repeat must be 1-126"
@@ -161,7 +174,7 @@ check() { # check ok|fail NAME [DETAIL...]
 
 # ---- cleanup: guests, readers, vGPUs --------------------------------------------
 PIDS=()
-UUIDS=()
+VGPU_IDS=()
 # shellcheck disable=SC2317 # invoked via trap
 cleanup() {
     local p u
@@ -171,9 +184,10 @@ cleanup() {
     for p in ${PIDS[@]+"${PIDS[@]}"}; do
         wait "$p" 2>/dev/null || true
     done
-    for u in ${UUIDS[@]+"${UUIDS[@]}"}; do
+    for u in ${VGPU_IDS[@]+"${VGPU_IDS[@]}"}; do
         [[ -e $MDEVS/$u/remove ]] && echo 1 >"$MDEVS/$u/remove" 2>/dev/null
     done
+    teardown_vfs 2>/dev/null
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -185,13 +199,60 @@ rd() { # rd FILE: a sysfs value, or "?"
     local v
     read -r v <"$1" 2>/dev/null && printf '%s' "$v" || printf '?'
 }
-vattr() { rd "$MDEVS/$1/vgpu/$2"; }
+# A vGPU is named by its mdev UUID or its VF's PCI address; VDIR maps the
+# name to its vgpu/ directory in sysfs.
+declare -A VDIR
+vattr() { rd "${VDIR[$1]}/$2"; }
+# short NAME: 8 characters of a UUID, a VF's address without the domain.
+short() { if [[ $1 == *:*:* ]]; then printf '%s' "${1#*:}"; else printf '%s' "${1:0:8}"; fi; }
 
-create_vgpu() { # create_vgpu TYPE -> prints the UUID
+create_vgpu() { # create_vgpu TYPE: sets NEW_VGPU to the new vGPU's UUID
     local u
     u=$(</proc/sys/kernel/random/uuid)
     echo "$u" >"$PARENT/mdev_supported_types/vgpu-$1/create" || return 1
-    printf '%s' "$u"
+    VDIR[$u]=$MDEVS/$u/vgpu
+    NEW_VGPU=$u
+}
+
+# setup_vf N PROFILE: give VF N of the PF the profile, bind it to vfio-pci;
+# sets NEW_VGPU to its PCI address.
+setup_vf() {
+    local a
+    echo "$2" >"$PF_PARENT/vf$1/profile" || return 1
+    a=$(basename "$(readlink "$PF_PARENT/vf$1/pci_function")")
+    echo vfio-pci >"/sys/bus/pci/devices/$a/driver_override"
+    echo "$a" >/sys/bus/pci/drivers_probe
+    [[ $(readlink -f "/sys/bus/pci/devices/$a/driver") == */vfio-pci ]] || return 1
+    VDIR[$a]=$PF_PARENT/vf$1/vgpu
+    NEW_VGPU=$a
+}
+
+# setup_pf: find the PF, enable two VFs.
+setup_pf() {
+    local d
+    PF_ADDR=""
+    for d in /sys/bus/pci/devices/*; do
+        if [[ "$(<"$d/vendor") $(<"$d/device")" == "$PF_PCI_ID" ]]; then
+            PF_ADDR=${d##*/}
+        fi
+    done
+    [[ -n $PF_ADDR ]] || die "--vf-profiles: no vgpu PF ($PF_PCI_ID) in this VM"
+    modprobe vfio-pci
+    PF_PARENT=/sys/class/vgpu/$(ls "/sys/bus/pci/devices/$PF_ADDR/vgpu")
+    [[ -d $PF_PARENT ]] || die "vgpu.ko did not bind the PF $PF_ADDR"
+    echo 2 >"/sys/bus/pci/devices/$PF_ADDR/sriov_numvfs" || die "cannot enable 2 VFs on $PF_ADDR"
+}
+
+# teardown_vfs: unbind the VFs and disable them.
+teardown_vfs() {
+    local a
+    [[ -n $PF_PARENT ]] || return 0
+    for a in /sys/bus/pci/devices/"$PF_ADDR"/virtfn*; do
+        if [[ -e $a/driver ]]; then
+            basename "$(readlink -f "$a")" >"$a/driver/unbind"
+        fi
+    done
+    echo 0 >"/sys/bus/pci/devices/$PF_ADDR/sriov_numvfs"
 }
 
 setup_host() {
@@ -202,8 +263,10 @@ setup_host() {
     insmod "$(dirname "$VGPU_KO")/vgpu_lib.ko"
     insmod "$VGPU_KO"
     [[ -d $PARENT ]] || die "vgpu.ko loaded but $PARENT is missing"
+    [[ -z $VF_PROFILES ]] || setup_pf
     if [[ -n $POLICY ]]; then
         echo "$POLICY" >"$PARENT/sched_policy"
+        [[ -z $PF_PARENT ]] || echo "$POLICY" >"$PF_PARENT/sched_policy"
     fi
 }
 
@@ -224,7 +287,8 @@ workload() { # workload BLOCK-NAME KIND SECONDS
 }
 '
 
-# demo: load the driver, wait for go, run the workload.
+# demo (and guest C in check mode): load the driver, wait for go, run the
+# workload.
 # shellcheck disable=SC2016
 job_demo='
 rc=0
@@ -273,7 +337,7 @@ exit $rc
 '
 
 # ---- guests ------------------------------------------------------------------------
-declare -A G_UUID G_PID G_JOB G_WORKLOAD G_RUN_ARGS G_STATUS G_READY G_DONE
+declare -A G_SECONDS G_VGPU G_PID G_JOB G_WORKLOAD G_RUN_ARGS G_STATUS G_READY G_DONE
 GUESTS=(A B)
 
 start_guest() { # start_guest NAME
@@ -285,9 +349,9 @@ start_guest() { # start_guest NAME
     cat 0<>"$ctl.out" >"$OUT/ctl-$g.log" &
     PIDS+=($!)
     "$SCRIPT_DIR/guest-run.sh" --name "guest-$g" --initrd "$INITRD" --kernel "$KERNEL" \
-        --job "$OUT/job-$g.sh" --vgpu "${G_UUID[$g]}" --ctl "$ctl" \
-        --log "$OUT/guest-$g.log" --timeout "$TIMEOUT" \
-        --env "E2E_WORKLOAD=${G_WORKLOAD[$g]}" --env "E2E_SECONDS=$SECONDS_" \
+        --job "$OUT/job-$g.sh" --vgpu "${G_VGPU[$g]}" --ctl "$ctl" \
+        --log "$OUT/guest-$g.log" --timeout "$TIMEOUT" --qemu "$GUEST_QEMU" \
+        --env "E2E_WORKLOAD=${G_WORKLOAD[$g]}" --env "E2E_SECONDS=${G_SECONDS[$g]:-$SECONDS_}" \
         --env "E2E_RUN_ARGS=${G_RUN_ARGS[$g]:-}" \
         2>"$OUT/guest-$g.run" &
     G_PID[$g]=$!
@@ -301,7 +365,7 @@ alive() { kill -0 "${G_PID[$1]}" 2>/dev/null; }
 # One line per vGPU to samples.txt: LABEL TIME UUID COUNTERS...
 sample() {
     local label=$1 t=$EPOCHREALTIME u c line
-    for u in "${UUIDS[@]}"; do
+    for u in "${VGPU_IDS[@]}"; do
         line="$label $t $u"
         for c in "${COUNTERS[@]}"; do
             line+=" $(vattr "$u" "$c")"
@@ -310,6 +374,9 @@ sample() {
     done >>"$OUT/samples.txt"
     printf '%s %s parent %s\n' "$label" "$t" "$(rd "$PARENT/engine_utilization_permille" | tr ' ' ,)" \
         >>"$OUT/samples.txt"
+    [[ -z $PF_PARENT ]] ||
+        printf '%s %s pf %s\n' "$label" "$t" "$(rd "$PF_PARENT/engine_utilization_permille" | tr ' ' ,)" \
+            >>"$OUT/samples.txt"
 }
 
 # wait_all_ready: until every guest is at the barrier or has ended; fails
@@ -381,7 +448,7 @@ sample_until_done() {
         n=$((n + 1))
         sample "s$n"
         if ((n % 5 == 0)); then
-            say "workloads running: $(for u in "${UUIDS[@]}"; do printf '%s %s‰  ' "${u:0:8}" "$(vattr "$u" share_permille)"; done)"
+            say "workloads running: $(for u in "${VGPU_IDS[@]}"; do printf '%s %s‰  ' "${u:0:8}" "$(vattr "$u" share_permille)"; done)"
         fi
     done
     LAST_SAMPLE=$n
@@ -390,11 +457,11 @@ sample_until_done() {
 # ---- teardown ----------------------------------------------------------------------
 teardown() {
     local u left
-    for u in "${UUIDS[@]}"; do
-        echo 1 >"$MDEVS/$u/remove" || true
+    for u in "${VGPU_IDS[@]}"; do
+        [[ ! -e $MDEVS/$u ]] || echo 1 >"$MDEVS/$u/remove" || true
     done
-    UUIDS_REMOVED=("${UUIDS[@]}")
-    UUIDS=()
+    VGPU_IDS_REMOVED=("${VGPU_IDS[@]}")
+    VGPU_IDS=()
     left=$(find "$MDEVS" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
     TD_MEM_TOTAL=$(rd "$PARENT/mem_total_bytes")
     TD_MEM_FREE=$(rd "$PARENT/mem_free_bytes")
@@ -402,6 +469,14 @@ teardown() {
     TD_ENG_FREE=$(rd "$PARENT/engines_free")
     TD_VGPUS=$(rd "$PARENT/vgpus")
     TD_LEFT=$left
+    if [[ -n $PF_PARENT ]]; then
+        teardown_vfs
+        TD_MEM_TOTAL+=" $(rd "$PF_PARENT/mem_total_bytes")"
+        TD_MEM_FREE+=" $(rd "$PF_PARENT/mem_free_bytes")"
+        TD_ENG_TOTAL+=" $(rd "$PF_PARENT/engines_total")"
+        TD_ENG_FREE+=" $(rd "$PF_PARENT/engines_free")"
+        TD_VGPUS=$((TD_VGPUS + $(rd "$PF_PARENT/vgpus")))
+    fi
     TD_RMMOD=0
     rmmod vgpu 2>"$WORK/rmmod.err" || TD_RMMOD=$?
 }
@@ -459,39 +534,60 @@ mean_permille() {
 say "e2e ($MODE): loading vgpu.ko"
 setup_host
 IFS=, read -r PROF_A PROF_B <<<"$PROFILES"
-G_UUID[A]=$(create_vgpu "$PROF_A") || die "cannot create a vGPU of type vgpu-$PROF_A"
-UUIDS+=("${G_UUID[A]}")
-G_UUID[B]=$(create_vgpu "$PROF_B") || die "cannot create a vGPU of type vgpu-$PROF_B"
-UUIDS+=("${G_UUID[B]}")
-NB_UUID=""
-if ((NEIGHBOUR)); then
-    NB_UUID=$(create_vgpu "$PROF_A") || die "cannot create the neighbour vGPU (vgpu-$PROF_A)"
-    UUIDS+=("$NB_UUID")
+create_vgpu "$PROF_A" || die "cannot create a vGPU of type vgpu-$PROF_A"
+G_VGPU[A]=$NEW_VGPU
+VGPU_IDS+=("${G_VGPU[A]}")
+if [[ -n $VF_PROFILES ]]; then
+    IFS=, read -r PROF_B PROF_C <<<"$VF_PROFILES"
+    GUESTS=(A B C)
+    setup_vf 1 "$PROF_B" || die "cannot give VF 1 profile $PROF_B and bind it to vfio-pci"
+    G_VGPU[B]=$NEW_VGPU
+    setup_vf 2 "$PROF_C" || die "cannot give VF 2 profile $PROF_C and bind it to vfio-pci"
+    G_VGPU[C]=$NEW_VGPU
+    VGPU_IDS+=("${G_VGPU[B]}" "${G_VGPU[C]}")
+else
+    create_vgpu "$PROF_B" || die "cannot create a vGPU of type vgpu-$PROF_B"
+    G_VGPU[B]=$NEW_VGPU
+    VGPU_IDS+=("${G_VGPU[B]}")
 fi
-for u in "${UUIDS[@]}"; do
+NB_VGPU=""
+if ((NEIGHBOUR)); then
+    create_vgpu "$PROF_A" || die "cannot create the neighbour vGPU (vgpu-$PROF_A)"
+    NB_VGPU=$NEW_VGPU
+    VGPU_IDS+=("$NB_VGPU")
+fi
+for u in "${VGPU_IDS[@]}"; do
     who="the neighbour"
-    [[ $u != "${G_UUID[A]}" ]] || who="guest A"
-    [[ $u != "${G_UUID[B]}" ]] || who="guest B"
-    say "vGPU ${u:0:8} for $who: $(vattr "$u" profile), $(($(vattr "$u" mem_size_bytes) >> 20)) MiB, engines $(vattr "$u" engines) (partition $(vattr "$u" partition), $(vattr "$u" partition_users)/$(vattr "$u" partition_share) seats used)"
+    for g in "${GUESTS[@]}"; do
+        [[ $u != "${G_VGPU[$g]}" ]] || who="guest $g"
+    done
+    kind=mdev
+    [[ $u != *:*:* ]] || kind="VF of $PF_ADDR"
+    say "vGPU $(short "$u") ($kind) for $who: $(vattr "$u" profile), $(($(vattr "$u" mem_size_bytes) >> 20)) MiB, engines $(vattr "$u" engines) (partition $(vattr "$u" partition), $(vattr "$u" partition_users)/$(vattr "$u" partition_share) seats used)"
 done
 
 if [[ $MODE == demo ]]; then
-    G_WORKLOAD[A]=mix G_WORKLOAD[B]=gemm
+    G_WORKLOAD[A]=mix G_WORKLOAD[B]=gemm G_WORKLOAD[C]=crc
     # Each job repeats its (idempotent) command, so the device, not the
     # guest's doubly emulated CPU preparing and checking data, is the
     # bottleneck and the vGPUs are really busy: the shares then show the
     # scheduler at work.
-    G_RUN_ARGS[A]="-r $REPEAT" G_RUN_ARGS[B]="-r $REPEAT"
-    G_JOB[A]=$job_demo G_JOB[B]=$job_demo
+    G_RUN_ARGS[A]="-r $REPEAT" G_RUN_ARGS[B]="-r $REPEAT" G_RUN_ARGS[C]="-r $REPEAT"
+    G_JOB[A]=$job_demo G_JOB[B]=$job_demo G_JOB[C]=$job_demo
 else
-    G_WORKLOAD[A]=copy G_WORKLOAD[B]=mix
-    G_JOB[A]=$job_check_a G_JOB[B]=$job_check_b
+    G_WORKLOAD[A]=copy G_WORKLOAD[B]=mix G_WORKLOAD[C]=gemm
+    G_JOB[A]=$job_check_a G_JOB[B]=$job_check_b G_JOB[C]=$job_demo
+    # With three guests, guest A's selftests reach the device only some
+    # 20 s after go: the VF guests' workloads run long enough to meet them.
+    if [[ -n $VF_PROFILES ]]; then
+        G_SECONDS[B]=$((SECONDS_ * 2)) G_SECONDS[C]=$((SECONDS_ * 2))
+    fi
 fi
 for g in "${GUESTS[@]}"; do
     printf '%s\n%s\n' "$job_common" "${G_JOB[$g]}" >"$OUT/job-$g.sh"
 done
 
-say "booting guests A and B in parallel (nested TCG: about a minute or two)"
+say "booting guests ${GUESTS[*]} in parallel (nested TCG: about a minute or two)"
 T_BOOT=$EPOCHREALTIME
 for g in "${GUESTS[@]}"; do
     start_guest "$g"
@@ -499,13 +595,13 @@ done
 BARRIER_OK=0
 if wait_all_ready; then
     BARRIER_OK=1
-    say "both guests ready after $(awk -v a="$T_BOOT" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s; starting the workloads together"
+    say "all guests ready after $(awk -v a="$T_BOOT" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s; starting the workloads together"
 fi
 sample go
 NB_PID=""
-if [[ -n $NB_UUID ]]; then
+if [[ -n $NB_VGPU ]]; then
     # A little longer than the guests' workloads, which start after "go".
-    "$LOAD_TOOL" "$NB_UUID" $((SECONDS_ + 8)) >"$OUT/neighbour.log" 2>&1 &
+    "$LOAD_TOOL" "$NB_VGPU" $((SECONDS_ + 8)) >"$OUT/neighbour.log" 2>&1 &
     NB_PID=$!
     PIDS+=("$NB_PID")
 fi
@@ -522,15 +618,20 @@ for g in "${GUESTS[@]}"; do
 done
 # Counters as the vGPUs end.
 declare -A FINAL
-for u in "${UUIDS[@]}"; do
+for u in "${VGPU_IDS[@]}"; do
     for c in "${COUNTERS[@]}"; do
         FINAL[$u.$c]=$(vattr "$u" "$c")
     done
 done
 PARENT_POLICY=$(rd "$PARENT/sched_policy")
 PARENT_SLICE=$(rd "$PARENT/timeslice_us")
+PF_POLICY="" PF_SLICE=""
+if [[ -n $PF_PARENT ]]; then
+    PF_POLICY=$(rd "$PF_PARENT/sched_policy")
+    PF_SLICE=$(rd "$PF_PARENT/timeslice_us")
+fi
 declare -A VINFO
-for u in "${UUIDS[@]}"; do
+for u in "${VGPU_IDS[@]}"; do
     for c in profile mem_size_bytes engines partition partition_share; do
         VINFO[$u.$c]=$(vattr "$u" "$c")
     done
@@ -589,7 +690,7 @@ checks_selftests() { # (b), guest A's half; its TAP output is forwarded
 checks_workloads() { # (b), the vgpu-run half: guest B (both in the demo)
     local g rc line d
     for g in "${GUESTS[@]}"; do
-        [[ $MODE == demo || $g == B ]] || continue
+        [[ $MODE == demo || $g != A ]] || continue
         rc=$(block_rc "$g" workload)
         line=$(block "$g" workload | grep -m1 '^RESULT ' || true)
         d="guest $g: vgpu-run -w ${G_WORKLOAD[$g]}"
@@ -603,18 +704,28 @@ checks_workloads() { # (b), the vgpu-run half: guest B (both in the demo)
 }
 
 checks_isolation() { # (c) and (d)
-    local d rc line ea=${FINAL[${G_UUID[A]}.errors]} eb=${FINAL[${G_UUID[B]}.errors]}
-    if ((BARRIER_OK)) && d=$(both_busy_interval "${G_UUID[A]}" "${G_UUID[B]}"); then
-        check ok "guests ran concurrently: busy_ns of both vGPUs grew in one ${SAMPLE_S} s interval ($d)"
-    else
-        check fail "guests ran concurrently: busy_ns of both vGPUs grew in one ${SAMPLE_S} s interval" \
-            "see $OUT/samples.txt"
-    fi
-    if [[ $eb == 0 ]]; then
-        check ok "no interference: guest B's vGPU has errors=0"
-    else
-        check fail "no interference: guest B's vGPU has errors=0" "errors=$eb"
-    fi
+    local d rc line g e pair ea=${FINAL[${G_VGPU[A]}.errors]}
+    # Pairs that must overlap: A with B (with VF guests: the mdev guest with
+    # a VF guest), and B with C (the two VFs at once).
+    local x y
+    for pair in "A B" ${G_VGPU[C]:+"B C"}; do
+        read -r x y <<<"$pair"
+        if ((BARRIER_OK)) && d=$(both_busy_interval "${G_VGPU[$x]}" "${G_VGPU[$y]}"); then
+            check ok "guests $x and $y ran concurrently: busy_ns of both vGPUs grew in one ${SAMPLE_S} s interval ($d)"
+        else
+            check fail "guests $x and $y ran concurrently: busy_ns of both vGPUs grew in one ${SAMPLE_S} s interval" \
+                "see $OUT/samples.txt"
+        fi
+    done
+    for g in "${GUESTS[@]}"; do
+        [[ $g != A ]] || continue
+        e=${FINAL[${G_VGPU[$g]}.errors]}
+        if [[ $e == 0 ]]; then
+            check ok "no interference: guest $g's vGPU has errors=0"
+        else
+            check fail "no interference: guest $g's vGPU has errors=0" "errors=$e"
+        fi
+    done
     if [[ $ea =~ ^[0-9]+$ ]] && ((ea >= 1)); then
         check ok "guest A's injected faults are counted on its own vGPU (errors=$ea)"
     else
@@ -640,7 +751,7 @@ checks_end() { # job status, (e) teardown, (f) kernel logs
         fi
     done
     if [[ $TD_LEFT == 0 && $TD_VGPUS == 0 && $TD_MEM_FREE == "$TD_MEM_TOTAL" && $TD_ENG_FREE == "$TD_ENG_TOTAL" ]]; then
-        check ok "vGPUs removed: no mdev left, all memory and engines free"
+        check ok "vGPUs removed: no mdev left$([[ -z $PF_PARENT ]] || echo ", VFs disabled"), all memory and engines free"
     else
         check fail "vGPUs removed: no mdev left, all memory and engines free" \
             "mdevs=$TD_LEFT vgpus=$TD_VGPUS mem_free=$TD_MEM_FREE/$TD_MEM_TOTAL engines_free=$TD_ENG_FREE/$TD_ENG_TOTAL"
@@ -694,17 +805,25 @@ report_demo() {
     t1=$(stime "s$first_done")
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
     printf 'measured from go to the first workload'"'"'s end: %s s (%d samples, every %s s)\n' "$wall" "$first_done" "$SAMPLE_S"
-    printf 'parent vgpu0: sched_policy=%s  timeslice_us=%s\n' "$PARENT_POLICY" "$PARENT_SLICE"
-    printf '  engine_utilization_permille, engines 0-N, mean over the window: %s\n\n' \
+    printf 'parent %s (sim, mdev vGPUs): sched_policy=%s  timeslice_us=%s\n' "${PARENT##*/}" "$PARENT_POLICY" "$PARENT_SLICE"
+    printf '  engine_utilization_permille, engines 0-N, mean over the window: %s\n' \
         "$(awk -v b="$first_done" '$3 == "parent" && $1 ~ /^s[0-9]+$/ && substr($1, 2) + 0 <= b {
                 n = split($4, u, ","); for (i = 1; i <= n; i++) sum[i] += u[i]; cnt++ }
             END { for (i = 1; i <= n; i++) printf "%d ", sum[i] / cnt }' "$OUT/samples.txt")"
+    if [[ -n $PF_PARENT ]]; then
+        printf 'parent %s (SR-IOV PF %s, VF vGPUs): sched_policy=%s  timeslice_us=%s\n' "${PF_PARENT##*/}" "$PF_ADDR" "$PF_POLICY" "$PF_SLICE"
+        printf '  engine_utilization_permille, engines 0-N, mean over the window: %s\n' \
+            "$(awk -v b="$first_done" '$3 == "pf" && $1 ~ /^s[0-9]+$/ && substr($1, 2) + 0 <= b {
+                    n = split($4, u, ","); for (i = 1; i <= n; i++) sum[i] += u[i]; cnt++ }
+                END { for (i = 1; i <= n; i++) printf "%d ", sum[i] / cnt }' "$OUT/samples.txt")"
+    fi
+    echo
     printf '%-8s  %-9s %-9s %7s  %-8s %-8s %-4s %-20s %7s %8s %7s\n' \
         vGPU tenant profile memory engines workload ok throughput "engine%" permille slices
-    for u in "${UUIDS_REMOVED[@]}"; do
+    for u in "${VGPU_IDS_REMOVED[@]}"; do
         who=neighbour wl=gemm ver=- thr=- unit=""
         for g in "${GUESTS[@]}"; do
-            [[ ${G_UUID[$g]} == "$u" ]] && who=$g
+            [[ ${G_VGPU[$g]} == "$u" ]] && who=$g
         done
         if [[ $who != neighbour ]]; then
             wl=${G_WORKLOAD[$who]}
@@ -730,7 +849,7 @@ report_demo() {
         sl=$(delta "$u" slices go "s$first_done")
         [[ $who == neighbour ]] || who="guest $who"
         printf '%-8s  %-9s %-9s %3d MiB  %-8s %-8s %-4s %-20s %7s %8s %7s\n' \
-            "${u:0:8}" "$who" "${VINFO[$u.profile]}" $((VINFO[$u.mem_size_bytes] >> 20)) \
+            "$(short "$u")" "$who" "${VINFO[$u.profile]}" $((VINFO[$u.mem_size_bytes] >> 20)) \
             "$eng ($ne)" "$wl" "$ver" "$thr $unit" "$share" "$perm" "$sl"
         if [[ $who != neighbour && $wl == mix ]]; then
             block "${who#guest }" workload |
@@ -741,12 +860,13 @@ report_demo() {
     echo "engine% = busy_ns growth / (wall time x engines of the partition) over the window;"
     echo "permille = the driver's share_permille (share of its partition's time), averaged"
     echo "over the window's samples; slices = scheduler slices run in the window."
-    if [[ -n $NB_UUID ]]; then
+    if [[ -n $NB_VGPU ]]; then
         echo "The neighbour shares guest A's partition and always has work; best_effort gives"
         echo "it every slice guest A leaves idle (a nested guest prepares and checks each job"
         echo "under two levels of emulation, so its vGPU is often idle)."
     fi
-    echo "Logs: $OUT (guest-A.log, guest-B.log: consoles; samples.txt: counters)"
+    [[ -z $PF_PARENT ]] || echo "vGPU names: 8 characters of an mdev UUID; bus:dev.fn of a VF."
+    echo "Logs: $OUT (guest-*.log: consoles; samples.txt: counters)"
     echo "================================================================================="
 }
 
@@ -762,5 +882,7 @@ fi
 if [[ $MODE == check ]]; then
     ((NFAIL == 0))
 else
-    ((G_STATUS[A] == 0 && G_STATUS[B] == 0))
+    for g in "${GUESTS[@]}"; do
+        ((G_STATUS[$g] == 0)) || exit 1
+    done
 fi
