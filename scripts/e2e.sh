@@ -116,7 +116,7 @@ if ((VFS)); then
     }
     VM_OPTS=(--qemu "$QEMU" --q35-iommu --vgpu-pf "")
     # The guests run on it too: under Debian's QEMU 7.2, with three guests
-    # booting at once, 8 of 16 nested boots in two runs took the early-boot
+    # booting at once, 9 of 14 nested boots in two runs took the early-boot
     # oops (guest-run.sh); under this QEMU 10.0 none of the next 3 did.
     VF_OPT=(--vf-profiles "dedicated,shared" --guest-qemu "$QEMU")
 fi

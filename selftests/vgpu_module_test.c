@@ -30,7 +30,8 @@ TEST(defaults)
 	EXPECT_EQ(0, sysfs_num(VGPU_PARENT "/vgpus"));
 	ASSERT_EQ(0, sysfs_read(VGPU_PARENT "/backend", buf, sizeof(buf)));
 	EXPECT_STREQ("sim", buf);
-	EXPECT_FALSE(path_exists("/sys/class/vgpu/vgpu1"));
+	/* vgpu1, if any, is an SR-IOV PF's parent, not a second sim one. */
+	EXPECT_FALSE(path_exists("/sys/class/vgpu/vgpu1/mdev_supported_types"));
 
 	ASSERT_EQ(0, sysfs_read(VGPU_TYPES "/vgpu-dedicated/name", buf,
 				sizeof(buf)));
@@ -62,7 +63,7 @@ TEST(parameters)
 	unload_quietly();
 	ASSERT_EQ(0, vgpu_load(PARAMS));
 	EXPECT_TRUE(path_exists("/sys/class/vgpu/vgpu2"));
-	EXPECT_FALSE(path_exists("/sys/class/vgpu/vgpu3"));
+	EXPECT_FALSE(path_exists("/sys/class/vgpu/vgpu3/mdev_supported_types"));
 	EXPECT_EQ(64LL << 20,
 		  sysfs_num("/sys/class/vgpu/vgpu2/mem_total_bytes"));
 	EXPECT_EQ(2, sysfs_num("/sys/class/vgpu/vgpu1/engines_total"));
