@@ -129,11 +129,15 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile, int fn)
 	else
 		ret = vgpu_call(ida_alloc_range(&dev->fn_ida, fn, fn,
 						GFP_KERNEL));
-	if (ret < 0) {
-		if (ret == -ENOSPC)
-			ret = -EBUSY;
+	if (ret == -ENOSPC) {
+		dev_err(&dev->dev,
+			"cannot create vGPU of type %s: function %d is in use\n",
+			p->name, fn);
+		ret = -EBUSY;
 		goto out_part;
 	}
+	if (ret < 0)
+		goto out_nomem;
 	vgpu->fn = ret;
 	ret = vgpu_call(xa_insert(&dev->fns, vgpu->fn, vgpu, GFP_KERNEL));
 	if (ret)
@@ -151,17 +155,15 @@ out_xa:
 	xa_erase(&dev->fns, vgpu->fn);
 out_fn:
 	ida_free(&dev->fn_ida, vgpu->fn);
+	/* A device that refused the provisioning (-EIO) said why. */
+	if (ret == -EIO)
+		goto out_part;
+out_nomem:
+	dev_err(&dev->dev,
+		"cannot create vGPU of type %s: no host memory for its window\n",
+		p->name);
+	ret = -ENOMEM;
 out_part:
-	if (ret == -EBUSY)
-		dev_err(&dev->dev,
-			"cannot create vGPU of type %s: function %d is in use\n",
-			p->name, fn);
-	else if (ret != -EIO)
-		dev_err(&dev->dev,
-			"cannot create vGPU of type %s: no host memory for its window\n",
-			p->name);
-	if (ret != -EBUSY && ret != -EIO)
-		ret = -ENOMEM;
 	vgpu_part_leave(&dev->engines, vgpu->part);
 out_mem:
 	vgpu_mem_free(&dev->mem, vgpu->mem_offset, p->mem_size);

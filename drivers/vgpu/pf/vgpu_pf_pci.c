@@ -131,9 +131,10 @@ static int vgpu_pf_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = vgpu_pf_read_caps(pf) ?: vgpu_pf_config(pf, cfg);
 	if (ret)
 		goto out;
-	/* The device starts with no watchdog; the core's defaults apply. */
-	pf->job_timeout_ns = 0;
-	pf->unit_timeout_ns = 0;
+	/*
+	 * pf->job_timeout_ns and unit_timeout_ns are 0 (kzalloc), as the
+	 * device's registers after reset: the first run writes the core's.
+	 */
 	ret = vgpu_pf_irq_init(pf);
 	if (ret)
 		goto out;
