@@ -64,4 +64,15 @@ static inline void vgpu_vm_flags_set(struct vm_area_struct *vma,
 #endif
 }
 
+/*
+ * VFIO migration v2 with PRE_COPY came in 6.2; the per-device inode whose
+ * mappings a driver can write-protect (unmap_mapping_range()) in 6.10. The
+ * mdev frontend offers migration from 6.10 on.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
+#define VGPU_HAVE_MIGRATION	1
+#else
+#define VGPU_HAVE_MIGRATION	0
+#endif
+
 #endif /* VGPU_COMPAT_H */

@@ -108,6 +108,14 @@ static int vgpu_step_crc(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 	return VGPU_STEP_DONE;
 }
 
+static u64 vgpu_gemm_tiles(const struct vgpu_cmd *c)
+{
+	u64 tm = ((u64)c->u.gemm.m + VGPU_GEMM_TILE - 1) / VGPU_GEMM_TILE;
+	u64 tn = ((u64)c->u.gemm.n + VGPU_GEMM_TILE - 1) / VGPU_GEMM_TILE;
+
+	return tm * tn;
+}
+
 /*
  * One GEMM unit: tile ex->done of C, k steps [ex->k, ex->k + TILE_K).
  * Tiles are numbered row-major over ceil(m / TILE) x ceil(n / TILE).
@@ -119,7 +127,7 @@ static int vgpu_step_gemm(struct vgpu_exec *ex,
 	const struct vgpu_cmd *c = &ex->cmd;
 	u64 m = c->u.gemm.m, n = c->u.gemm.n, k = c->u.gemm.k;
 	u64 tiles_n = (n + VGPU_GEMM_TILE - 1) / VGPU_GEMM_TILE;
-	u64 tiles = ((m + VGPU_GEMM_TILE - 1) / VGPU_GEMM_TILE) * tiles_n;
+	u64 tiles = vgpu_gemm_tiles(c);
 	u64 i0 = (ex->done / tiles_n) * VGPU_GEMM_TILE;
 	u64 j0 = (ex->done % tiles_n) * VGPU_GEMM_TILE;
 	u32 ti = (u32)vgpu_min(VGPU_GEMM_TILE, m - i0);
@@ -156,6 +164,39 @@ static int vgpu_step_gemm(struct vgpu_exec *ex,
 	ex->done++;
 	return ex->done == tiles ? VGPU_STEP_DONE : VGPU_STEP_MORE;
 }
+
+/**
+ * vgpu_exec_progress_valid() - whether a command's progress is one the
+ * executor can be in between two work units
+ * @cmd: a command vgpu_cmd_validate() accepted
+ * @done: &vgpu_exec.done
+ * @k: &vgpu_exec.k
+ *
+ * A command restored from a saved state continues from there, so its
+ * progress must be one vgpu_exec_step() could have left: short of complete,
+ * on a work unit boundary.
+ *
+ * Return: true if it is.
+ */
+bool vgpu_exec_progress_valid(const struct vgpu_cmd *cmd, u64 done, u32 k)
+{
+	u64 len;
+
+	switch (cmd->opcode) {
+	case VGPU_OP_COPY:
+	case VGPU_OP_FILL:
+	case VGPU_OP_CRC32C:
+		len = cmd->opcode == VGPU_OP_COPY ? cmd->u.copy.len :
+		      cmd->opcode == VGPU_OP_FILL ? cmd->u.fill.len :
+		      cmd->u.crc.len;
+		return !k && done < len && !(done % VGPU_UNIT_BYTES);
+	case VGPU_OP_GEMM_I8:
+		return done < vgpu_gemm_tiles(cmd) && k < cmd->u.gemm.k &&
+		       !(k % VGPU_GEMM_TILE_K);
+	}
+	return !done && !k;
+}
+EXPORT_SYMBOL_VGPU(vgpu_exec_progress_valid);
 
 /**
  * vgpu_exec_step() - run one work unit of the current command

@@ -81,6 +81,7 @@ unsigned int vgpu_cmd_ranges(const struct vgpu_cmd *cmd,
 void vgpu_exec_start(struct vgpu_exec *ex, const struct vgpu_cmd *cmd);
 int vgpu_exec_step(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 		   void *ctx, u64 *bad_addr, u64 *bytes);
+bool vgpu_exec_progress_valid(const struct vgpu_cmd *cmd, u64 done, u32 k);
 
 #ifdef __KERNEL__
 #include <linux/crc32.h>

@@ -17,6 +17,8 @@
  *   running     ring fault, watchdog               faulted
  *   paused      "resume" written to sysfs state    running, or faulted if
  *                                                  its ring had halted
+ *   stopped     its VMM lets it run again          running, or faulted
+ *   running     its VMM stops it (migration)       stopped
  *   any         reset, close or FLR begins         resetting
  *   any         the last reference is dropped      removing (final)
  *   resetting   the reset is done                  back to paused if the
@@ -45,6 +47,8 @@ enum vgpu_state vgpu_state_of(u32 holds, bool halted)
 		return VGPU_STATE_RESETTING;
 	if (holds & VGPU_HOLD_OPERATOR)
 		return VGPU_STATE_PAUSED;
+	if (holds & VGPU_HOLD_MIGRATION)
+		return VGPU_STATE_STOPPED;
 	return halted ? VGPU_STATE_FAULTED : VGPU_STATE_RUNNING;
 }
 EXPORT_SYMBOL_VGPU(vgpu_state_of);
@@ -53,7 +57,8 @@ EXPORT_SYMBOL_VGPU(vgpu_state_of);
  * vgpu_state_name() - the name sysfs shows for a state
  * @state: the state
  *
- * Return: "running", "faulted", "paused", "resetting" or "removing".
+ * Return: "running", "faulted", "paused", "stopped", "resetting" or
+ * "removing".
  */
 const char *vgpu_state_name(enum vgpu_state state)
 {
@@ -64,6 +69,8 @@ const char *vgpu_state_name(enum vgpu_state state)
 		return "faulted";
 	case VGPU_STATE_PAUSED:
 		return "paused";
+	case VGPU_STATE_STOPPED:
+		return "stopped";
 	case VGPU_STATE_RESETTING:
 		return "resetting";
 	case VGPU_STATE_REMOVING:

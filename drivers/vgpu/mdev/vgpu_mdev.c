@@ -24,6 +24,7 @@
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/slab.h>
 #include <linux/vfio.h>
 
@@ -39,12 +40,6 @@ static struct vgpu_type *to_vgpu_type(struct mdev_type *mtype)
 {
 	return container_of(mtype, struct vgpu_type, mtype);
 }
-
-/* VFIO region offsets: region index in the bits above 40. */
-#define VGPU_OFFSET_SHIFT	40
-#define VGPU_OFFSET_INDEX(off)	((off) >> VGPU_OFFSET_SHIFT)
-#define VGPU_OFFSET_MASK	((1ULL << VGPU_OFFSET_SHIFT) - 1)
-#define VGPU_INDEX_TO_OFFSET(i)	((u64)(i) << VGPU_OFFSET_SHIFT)
 
 /* What the sim function asks of its frontend. */
 static void vgpu_mdev_signal(void *data, unsigned int vector)
@@ -82,6 +77,7 @@ static int vgpu_vfio_init(struct vfio_device *vdev)
 		return ret;
 	m->sf = vgpu_sim_fn(m->vgpu.dev, m->vgpu.fn);
 	vgpu_sim_attach(m->sf, &vgpu_mdev_sim_host, m);
+	vgpu_mig_init(m);
 	return 0;
 }
 
@@ -91,6 +87,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 
 	vgpu_control_hold(&m->vgpu, VGPU_HOLD_REMOVED);
 	vgpu_resources_put(&m->vgpu);
+	vgpu_mig_fini(m);
 	mutex_destroy(&m->irq_lock);
 	mutex_destroy(&m->vgpu.ctl_lock);
 }
@@ -135,8 +132,10 @@ static void vgpu_vfio_close(struct vfio_device *vdev)
 
 	/*
 	 * No DMA once the user's address space is gone: stop the queue. The
-	 * window keeps its contents for the next open.
+	 * window keeps its contents for the next open, unless its state was
+	 * migrated away (vgpu_mig_reset()).
 	 */
+	vgpu_mig_reset(m, true);
 	vgpu_restart(m, true, false);
 	vgpu_irq_release_all(m);
 }
@@ -252,6 +251,8 @@ static ssize_t vgpu_rw_window(struct vgpu_sim_fn *sf, char __user *buf,
 		else
 			left = copy_to_user(buf + done, va + in, n);
 		kunmap_local(va);
+		if (write)
+			vgpu_sim_window_written(sf, off, n - left);
 		if (left)
 			return done ? done : -EFAULT;
 		done += n;
@@ -305,8 +306,27 @@ static vm_fault_t vgpu_window_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/*
+ * The first write to a window page through a mapping (see "migration of an
+ * mdev vGPU" in vgpu_mig.c): record the page, holding its lock until the
+ * fault handler has made the mapping writable.
+ */
+static vm_fault_t vgpu_window_mkwrite(struct vm_fault *vmf)
+{
+	struct vgpu_sim_fn *sf = vmf->vma->vm_private_data;
+	unsigned long pgoff = vmf->pgoff &
+			      (VGPU_OFFSET_MASK >> PAGE_SHIFT);
+
+	if (pgoff >= sf->nr_pages)
+		return VM_FAULT_SIGBUS;
+	lock_page(vmf->page);
+	vgpu_sim_window_written(sf, (u64)pgoff << PAGE_SHIFT, PAGE_SIZE);
+	return VM_FAULT_LOCKED;
+}
+
 static const struct vm_operations_struct vgpu_window_vm_ops = {
 	.fault = vgpu_window_fault,
+	.page_mkwrite = vgpu_window_mkwrite,
 };
 
 static int vgpu_vfio_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
@@ -379,6 +399,7 @@ static long vgpu_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_SET_IRQS:
 		return vgpu_irq_set(m, arg);
 	case VFIO_DEVICE_RESET:
+		vgpu_mig_reset(m, false);
 		vgpu_function_reset(m, true);
 		return 0;
 	}

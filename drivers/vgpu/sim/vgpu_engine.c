@@ -32,6 +32,8 @@
 static void vgpu_window_rw(struct vgpu_sim_fn *sf, u64 off, void *buf,
 			   size_t len, bool write)
 {
+	u64 start = off, total = len;
+
 	while (len) {
 		struct page *page = sf->pages[off >> PAGE_SHIFT];
 		size_t in = offset_in_page(off);
@@ -47,6 +49,8 @@ static void vgpu_window_rw(struct vgpu_sim_fn *sf, u64 off, void *buf,
 		buf += n;
 		len -= n;
 	}
+	if (write)
+		vgpu_sim_window_written(sf, start, total);
 }
 
 static int vgpu_mem_read(void *ctx, bool sys, u64 addr, void *buf,

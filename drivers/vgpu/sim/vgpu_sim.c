@@ -12,6 +12,7 @@
  * it is destroyed, so an idle device costs no host memory and a new tenant
  * can only ever read zeros.
  */
+#include <linux/bitmap.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -42,6 +43,11 @@ static int vgpu_sim_alloc_pages(struct vgpu_sim_fn *sf, u64 size)
 			return -ENOMEM;
 		}
 		cond_resched();
+	}
+	sf->dirty = vgpu_alloc(bitmap_zalloc(n, GFP_KERNEL));
+	if (!sf->dirty) {
+		vgpu_sim_free_pages(pages, n);
+		return -ENOMEM;
 	}
 	sf->pages = pages;
 	sf->nr_pages = n;
@@ -95,6 +101,7 @@ static void vgpu_sim_unprovision(struct vgpu_device *dev, u32 fn)
 
 	vgpu_dma_fini(sf);
 	vgpu_sim_free_pages(sf->pages, sf->nr_pages);
+	bitmap_free(sf->dirty);
 	sf->vgpu->hw = NULL;
 	vgpu_sim_free(sf);
 }
@@ -124,6 +131,7 @@ static void vgpu_sim_scrub(struct vgpu_device *dev, u32 fn)
 		clear_highpage(sf->pages[i]);
 		cond_resched();
 	}
+	vgpu_sim_mark_all_dirty(sf);
 }
 
 static bool vgpu_sim_faulted(struct vgpu_device *dev, u32 fn)

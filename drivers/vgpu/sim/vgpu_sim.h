@@ -9,6 +9,7 @@
 #include <linux/pci_regs.h>
 
 #include "core/vgpu_core.h"
+#include "lib/vgpu_mig.h"
 
 /*
  * DMA into guest memory (vgpu_dma.c): the longest one copy may hold an
@@ -105,6 +106,8 @@ struct vgpu_sim_host {
  * @host_data: passed to @host
  * @pages: backing pages of the window
  * @nr_pages: entries in @pages
+ * @dirty: one bit per page of @pages written since the saver last took it
+ *	   (vgpu_save.c); atomic bit operations, no lock
  * @lock: protects @cfg, @bar, @regs, @exec_active, @exec_gen, @irq_pending,
  *	  @cmd_run_ns, @stats and @stall
  * @unit_lock: held by the engine while it runs a work unit of @exec (which
@@ -130,6 +133,7 @@ struct vgpu_sim_fn {
 	void *host_data;
 	struct page **pages;
 	unsigned long nr_pages;
+	unsigned long *dirty;
 
 	struct mutex lock; /* see above */
 	struct mutex unit_lock; /* see above */
@@ -208,6 +212,20 @@ void vgpu_stall_clear(struct vgpu_sim_fn *sf);
 void vgpu_halt(struct vgpu_sim_fn *sf, u32 code, u64 addr);
 u64 vgpu_now_ns(struct vgpu_sim_fn *sf);
 bool vgpu_ring_runnable(struct vgpu_sim_fn *sf);
+
+/* sim/vgpu_save.c: saved state and the record of pages written */
+void vgpu_sim_window_written(struct vgpu_sim_fn *sf, u64 off, u64 len);
+unsigned long vgpu_sim_take_dirty(struct vgpu_sim_fn *sf, unsigned long from,
+				  unsigned long max, unsigned long *first);
+unsigned long vgpu_sim_dirty_count(struct vgpu_sim_fn *sf, unsigned long from,
+				   unsigned long to);
+void vgpu_sim_mark_all_dirty(struct vgpu_sim_fn *sf);
+void vgpu_sim_ident(struct vgpu_sim_fn *sf, struct vgpu_mig_ident *id);
+void vgpu_sim_save(struct vgpu_sim_fn *sf, struct vgpu_mig_state *st);
+void vgpu_sim_load(struct vgpu_sim_fn *sf, const struct vgpu_mig_state *st);
+void vgpu_sim_page_read(struct vgpu_sim_fn *sf, unsigned long index, void *buf);
+void vgpu_sim_page_write(struct vgpu_sim_fn *sf, unsigned long index,
+			 const void *buf);
 
 /* sim/vgpu_dma.c: guest memory, bounded in time */
 void vgpu_dma_init(struct vgpu_sim_fn *sf);

@@ -46,6 +46,24 @@ TEST(every_combination)
 			       table[i].halted);
 }
 
+/*
+ * A migration stop shows as "stopped" unless something stronger holds the
+ * function: an operator's pause, a reset or the removal.
+ */
+TEST(migration_stop_is_weaker_than_the_other_holds)
+{
+	unsigned int holds;
+
+	for (holds = 0; holds < 8; holds++) {
+		enum vgpu_state plain = vgpu_state_of(holds, false);
+		enum vgpu_state with = vgpu_state_of(holds |
+						     VGPU_HOLD_MIGRATION, true);
+
+		EXPECT_EQ(holds ? plain : VGPU_STATE_STOPPED, with)
+			TH_LOG("holds %#x", holds);
+	}
+}
+
 /* Only a function without holds runs; a reset never unpauses. */
 TEST(reset_of_a_paused_function_stays_paused)
 {
@@ -65,6 +83,7 @@ TEST(names)
 		[VGPU_STATE_RUNNING] = "running",
 		[VGPU_STATE_FAULTED] = "faulted",
 		[VGPU_STATE_PAUSED] = "paused",
+		[VGPU_STATE_STOPPED] = "stopped",
 		[VGPU_STATE_RESETTING] = "resetting",
 		[VGPU_STATE_REMOVING] = "removing",
 	};

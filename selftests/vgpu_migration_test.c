@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * VFIO migration v2 of mdev vGPUs in the VM, driven as a VMM drives it: a
+ * vGPU computing GEMMs is live-migrated (pre-copy while the CPU writes its
+ * window, then stop-copy) to a second vGPU, where the work finishes exactly
+ * and every command runs exactly once; suspend to a file and resume on a
+ * newly created vGPU; a vGPU of another profile refuses the stream and the
+ * source goes on; a truncated stream leaves the target in ERROR until a
+ * reset; and what the vGPU writes into guest memory shows in the IOMMU's
+ * dirty log.
+ */
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "kselftest_harness.h"
+#include "vgpu_test.h"
+#include "vgpu_vfio.h"
+
+/*
+ * Pre-copy came to the uAPI in 6.2; Debian 12's userspace headers are
+ * 6.1's. The numbers are the kernel's (uapi/linux/vfio.h).
+ */
+#ifndef VFIO_MIG_GET_PRECOPY_INFO
+#define VFIO_MIGRATION_PRE_COPY		4
+#define VFIO_DEVICE_STATE_PRE_COPY	6
+#define VFIO_DEVICE_STATE_PRE_COPY_P2P	7
+struct vfio_precopy_info {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 initial_bytes;
+	__aligned_u64 dirty_bytes;
+};
+
+#define VFIO_MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
+#endif
+
+#define RING_OFF	0
+#define A_OFF		0x100000
+#define B_OFF		0x200000	/* A and B: 1 MiB each */
+#define C_OFF		0x400000	/* NGEMM results, C_STRIDE apart */
+#define C_STRIDE	0x10000
+#define D_OFF		0x800000	/* the "CPU" writes here */
+#define D_PAGES		64
+#define FENCE_OFF	0xf00000
+#define GM		32
+#define GN		32
+#define GK		32768
+#define NGEMM		12
+
+/* A growing buffer holding a migration stream. */
+struct stream {
+	unsigned char *p;
+	size_t len;
+	size_t cap;
+};
+
+static int mig_set(int fd, __u32 state, int *data_fd)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_mig_state s;
+	} a;
+
+	memset(&a, 0, sizeof(a));
+	a.f.argsz = sizeof(a);
+	a.f.flags = VFIO_DEVICE_FEATURE_SET |
+		    VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	a.s.device_state = state;
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &a))
+		return -errno;
+	if (data_fd)
+		*data_fd = a.s.data_fd;
+	return 0;
+}
+
+static int mig_get(int fd)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_mig_state s;
+	} a;
+
+	memset(&a, 0, sizeof(a));
+	a.f.argsz = sizeof(a);
+	a.f.flags = VFIO_DEVICE_FEATURE_GET |
+		    VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &a))
+		return -errno;
+	return a.s.device_state;
+}
+
+/*
+ * Read what the data fd has now: up to the temporary end (ENOMSG) in
+ * pre-copy, to the end of stream in stop-copy. Returns the bytes read or
+ * -errno.
+ */
+static long long drain(int dfd, struct stream *s)
+{
+	long long total = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (s->cap - s->len < (1 << 20)) {
+			s->cap = s->cap * 2 + (4 << 20);
+			s->p = realloc(s->p, s->cap);
+			if (!s->p)
+				return -ENOMEM;
+		}
+		n = read(dfd, s->p + s->len, 100000);
+		if (n < 0 && errno == ENOMSG)
+			return total;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			return total;
+		s->len += n;
+		total += n;
+	}
+}
+
+/* Write a stream to a resuming data fd in pieces of odd sizes. */
+static int feed(int dfd, const struct stream *s)
+{
+	size_t at = 0, step = 1;
+	ssize_t n;
+
+	while (at < s->len) {
+		size_t want = step < s->len - at ? step : s->len - at;
+
+		n = write(dfd, s->p + at, want);
+		if (n < 0)
+			return -errno;
+		at += n;
+		step = step * 5 + 3;
+		if (step > (1 << 20))
+			step = 7;
+	}
+	return 0;
+}
+
+static int precopy_info(int dfd, struct vfio_precopy_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	return ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, info) ? -errno : 0;
+}
+
+static long long vnum(const char *uuid, const char *name)
+{
+	return sysfs_num(MDEV_DEVICES "/%s/vgpu/%s", uuid, name);
+}
+
+static const char *vstate(const char *uuid)
+{
+	static char buf[32];
+	char path[256];
+
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/vgpu/state", uuid);
+	if (sysfs_read(path, buf, sizeof(buf)))
+		return "(unreadable)";
+	return buf;
+}
+
+static signed char amat[GM * GK], bmat[GK * GN];
+static __u32 want[GM * GN];
+
+static void reference_gemm(void)
+{
+	unsigned int i, j, k, seed = 12345;
+
+	for (i = 0; i < GM * GK; i++) {
+		seed = seed * 1103515245 + 12345;
+		amat[i] = seed >> 16;
+	}
+	for (i = 0; i < GK * GN; i++) {
+		seed = seed * 1103515245 + 12345;
+		bmat[i] = seed >> 16;
+	}
+	for (i = 0; i < GM; i++)
+		for (j = 0; j < GN; j++) {
+			__u32 acc = 0;
+
+			for (k = 0; k < GK; k++)
+				acc += (__u32)(amat[i * GK + k] *
+					       bmat[k * GN + j]);
+			want[i * GN + j] = acc;
+		}
+}
+
+/* Queue NGEMM GEMMs of the same inputs, each followed by a fence. */
+static int queue_work(struct vgpu_dev *d)
+{
+	char *w = d->window;
+	int i;
+
+	memcpy(w + A_OFF, amat, sizeof(amat));
+	memcpy(w + B_OFF, bmat, sizeof(bmat));
+	memset(w + C_OFF, 0, NGEMM * C_STRIDE);
+	for (i = 0; i < NGEMM; i++) {
+		struct vgpu_cmd c[2] = {
+			vgpu_cmd_gemm(A_OFF, B_OFF, C_OFF + i * C_STRIDE,
+				      GM, GN, GK),
+			vgpu_cmd_fence(FENCE_OFF, i + 1, false),
+		};
+
+		if (vgpu_ring_put(d, c, 2))
+			return -1;
+	}
+	return vgpu_ring_doorbell(d);
+}
+
+/* Results that are not exactly the reference's, over all GEMMs. */
+static int wrong_results(struct vgpu_dev *d)
+{
+	int i, wrong = 0;
+
+	for (i = 0; i < NGEMM; i++)
+		wrong += !!memcmp((char *)d->window + C_OFF + i * C_STRIDE,
+				  want, sizeof(want));
+	return wrong;
+}
+
+/* The VMM's copy of the ring position follows the vGPU to the target. */
+static void adopt_ring(struct vgpu_dev *to, const struct vgpu_dev *from)
+{
+	to->ring_base = from->ring_base;
+	to->ring_entries = from->ring_entries;
+	to->tail = from->tail;
+}
+
+FIXTURE(mig) {
+	char src_uuid[40], dst_uuid[40];
+	struct vgpu_dev *src, *dst;
+	int kmsg;
+};
+
+FIXTURE_SETUP(mig)
+{
+	static bool ref;
+
+	if (!ref) {
+		reference_gemm();
+		ref = true;
+	}
+	vgpu_remove_all();
+	if (vgpu_loaded())
+		vgpu_unload();
+	ASSERT_EQ(0, vgpu_load(""));
+	uuid_gen(self->src_uuid);
+	uuid_gen(self->dst_uuid);
+	ASSERT_EQ(0, vgpu_create("split", self->src_uuid));
+	ASSERT_EQ(0, vgpu_create("split", self->dst_uuid));
+	ASSERT_EQ(0, vgpu_dev_open(self->src_uuid, &self->src));
+	ASSERT_EQ(0, vgpu_dev_open(self->dst_uuid, &self->dst));
+	ASSERT_EQ(0, vgpu_ring_init(self->src, RING_OFF, 64));
+	self->kmsg = kmsg_open();
+}
+
+FIXTURE_TEARDOWN(mig)
+{
+	if (self->src)
+		vgpu_dev_close(self->src);
+	if (self->dst)
+		vgpu_dev_close(self->dst);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+	vgpu_remove_all();
+	if (vgpu_loaded())
+		vgpu_unload();
+}
+
+TEST_F(mig, offers_migration_v2_with_precopy)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_migration m;
+	} a;
+	struct vfio_precopy_info info;
+	int fd = self->src->vfio.device, dfd = -1;
+
+	memset(&a, 0, sizeof(a));
+	a.f.argsz = sizeof(a);
+	a.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_FEATURE, &a));
+	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+		  VFIO_MIGRATION_PRE_COPY, a.m.flags);
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(fd));
+	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_STREQ("stopped", vstate(self->src_uuid));
+	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	ASSERT_LE(0, dfd);
+	/* Pre-copy information exists only in the pre-copy states. */
+	EXPECT_EQ(-EINVAL, precopy_info(dfd, &info));
+	close(dfd);
+	/* STOP_COPY -> PRE_COPY is not an arc. */
+	EXPECT_NE(0, mig_set(fd, VFIO_DEVICE_STATE_PRE_COPY, NULL));
+	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_STREQ("running", vstate(self->src_uuid));
+	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
+	ASSERT_EQ(0, precopy_info(dfd, &info));
+	/* Everything is still to send: the whole window, nothing dirty. */
+	EXPECT_LE(self->src->window_size, info.initial_bytes);
+	EXPECT_EQ(0, info.dirty_bytes);
+	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	/* The session ended with the arc. */
+	EXPECT_EQ(-1, read(dfd, &info, 1));
+	close(dfd);
+}
+
+TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
+{
+	int sfd = self->src->vfio.device, tfd = self->dst->vfio.device;
+	long long pre = 0, stop, src_cmds, dst_cmds, n, busy;
+	struct vfio_precopy_info info;
+	struct stream s = { 0 };
+	int dfd, rfd, i, round;
+	struct timespec t0, t1;
+	unsigned char *d;
+
+	ASSERT_EQ(0, queue_work(self->src));
+	for (i = 0; i < 5000 && vnum(self->src_uuid, "busy_ns") < 20000000; i++)
+		usleep(1000);
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
+	/*
+	 * Pre-copy while the vGPU computes and "the guest" writes its window
+	 * through the mapping, including pages already sent.
+	 */
+	d = (unsigned char *)self->src->window + D_OFF;
+	for (round = 0; round < 4; round++) {
+		for (i = 0; i < D_PAGES; i++)
+			d[i * 4096 + round] = 0xa0 + round + i;
+		n = drain(dfd, &s);
+		ASSERT_LE(0, n) TH_LOG("pre-copy read: %s", strerror(-n));
+		pre += n;
+		ASSERT_EQ(0, precopy_info(dfd, &info));
+		TH_LOG("pre-copy round %d: %lld bytes, initial %llu dirty %llu",
+		       round, n, (unsigned long long)info.initial_bytes,
+		       (unsigned long long)info.dirty_bytes);
+		EXPECT_EQ(0, info.initial_bytes);
+	}
+	/* Written after its last pre-copy read: only stop-copy has it. */
+	for (i = 0; i < D_PAGES; i++)
+		d[i * 4096 + 100] = 0x55 ^ i;
+	ASSERT_EQ(0, precopy_info(dfd, &info));
+	EXPECT_LE(D_PAGES * 4096ULL, info.dirty_bytes);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP_COPY, NULL));
+	EXPECT_STREQ("stopped", vstate(self->src_uuid));
+	stop = drain(dfd, &s);
+	ASSERT_LT(0, stop);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP, NULL));
+	close(dfd);
+	src_cmds = vnum(self->src_uuid, "commands");
+	busy = vnum(self->src_uuid, "busy_ns");
+	TH_LOG("window %llu MiB: %lld bytes pre-copy, %lld stop-copy",
+	       self->src->window_size >> 20, pre, stop);
+	TH_LOG("stop-copy read in %.1f ms; the source ran %lld commands",
+	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       src_cmds);
+	/* Stop-copy sends what changed, not the window again. */
+	EXPECT_GT(self->src->window_size / 4, stop);
+	ASSERT_GT(2 * NGEMM, src_cmds) TH_LOG("the work ended before the stop");
+	usleep(200 * 1000);
+	EXPECT_EQ(busy, vnum(self->src_uuid, "busy_ns"));
+
+	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RESUMING, &rfd));
+	ASSERT_EQ(0, feed(rfd, &s));
+	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	close(rfd);
+	EXPECT_TRUE(kmsg_find(self->kmsg, "migration: state restored"));
+	adopt_ring(self->dst, self->src);
+	ASSERT_EQ(0, vgpu_wait_fence(self->dst, NGEMM, 120000));
+	EXPECT_EQ(0, wrong_results(self->dst));
+	/* Each command ran exactly once, on one side or the other. */
+	dst_cmds = vnum(self->dst_uuid, "commands");
+	EXPECT_EQ(2 * NGEMM, src_cmds + dst_cmds)
+		TH_LOG("source %lld + target %lld", src_cmds, dst_cmds);
+	EXPECT_EQ(2 * NGEMM, vgpu_read64(self->dst, VGPU_REG_COMPLETED));
+	d = (unsigned char *)self->dst->window + D_OFF;
+	for (i = 0; i < D_PAGES; i++) {
+		ASSERT_EQ(0xa0 + 3 + i, d[i * 4096 + 3]) TH_LOG("page %d", i);
+		ASSERT_EQ(0x55 ^ i, d[i * 4096 + 100]) TH_LOG("page %d", i);
+	}
+	/* The target takes new work. */
+	{
+		struct vgpu_cmd f = vgpu_cmd_fence(FENCE_OFF, 1000, false);
+
+		ASSERT_EQ(0, vgpu_submit(self->dst, &f, 1));
+		ASSERT_EQ(0, vgpu_wait_fence(self->dst, 1000, 10000));
+	}
+	/* The source, closed while stopped after the save, is scrubbed. */
+	vgpu_dev_close(self->src);
+	self->src = NULL;
+	EXPECT_TRUE(kmsg_find(self->kmsg, "window zeroed"));
+	ASSERT_EQ(0, vgpu_dev_open(self->src_uuid, &self->src));
+	EXPECT_STREQ("running", vstate(self->src_uuid));
+	for (i = 0; i < D_PAGES; i++)
+		ASSERT_EQ(0, ((unsigned char *)self->src->window)[D_OFF +
+							      i * 4096 + 3]);
+	EXPECT_EQ(0, ((__u32 *)((char *)self->src->window + A_OFF))[0]);
+	free(s.p);
+}
+
+TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
+{
+	int sfd = self->src->vfio.device, dfd, rfd, tfd;
+	char path[] = "/tmp/vgpu-suspend-XXXXXX", uuid[40];
+	struct vgpu_dev saved_ring = { 0 };
+	struct stream s = { 0 };
+	long long src_cmds, n;
+	struct stat st;
+	int file, i;
+
+	ASSERT_EQ(0, queue_work(self->src));
+	for (i = 0; i < 5000 && vnum(self->src_uuid, "busy_ns") < 20000000; i++)
+		usleep(1000);
+	/* Suspend: stop, save everything at once, to a file. */
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	n = drain(dfd, &s);
+	ASSERT_LT((long long)self->src->window_size, n);
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP, NULL));
+	close(dfd);
+	src_cmds = vnum(self->src_uuid, "commands");
+	file = mkstemp(path);
+	ASSERT_LE(0, file);
+	ASSERT_EQ((ssize_t)s.len, write(file, s.p, s.len));
+	free(s.p);
+	memset(&s, 0, sizeof(s));
+	adopt_ring(&saved_ring, self->src);
+
+	/* The vGPU is destroyed; its slot goes back to the pool. */
+	vgpu_dev_close(self->src);
+	self->src = NULL;
+	ASSERT_EQ(0, vgpu_remove(self->src_uuid));
+
+	/* Resume on a vGPU created for it. */
+	uuid_gen(uuid);
+	ASSERT_EQ(0, vgpu_create("split", uuid));
+	snprintf(self->src_uuid, sizeof(self->src_uuid), "%s", uuid);
+	ASSERT_EQ(0, vgpu_dev_open(uuid, &self->src));
+	ASSERT_EQ(0, fstat(file, &st));
+	s.len = st.st_size;
+	s.p = malloc(s.len);
+	ASSERT_EQ((ssize_t)s.len, pread(file, s.p, s.len, 0));
+	close(file);
+	unlink(path);
+	tfd = self->src->vfio.device;
+	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RESUMING, &rfd));
+	ASSERT_EQ(0, feed(rfd, &s));
+	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	close(rfd);
+	adopt_ring(self->src, &saved_ring);
+	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
+	EXPECT_EQ(0, wrong_results(self->src));
+	EXPECT_EQ(2 * NGEMM, src_cmds + vnum(uuid, "commands"));
+	free(s.p);
+}
+
+TEST_F_TIMEOUT(mig, incompatible_target_refuses_and_the_source_goes_on, 600)
+{
+	int sfd = self->src->vfio.device, dfd, rfd, xfd;
+	char other[40];
+	struct vgpu_dev *x;
+	struct stream s = { 0 };
+
+	uuid_gen(other);
+	ASSERT_EQ(0, vgpu_create("shared", other));
+	ASSERT_EQ(0, vgpu_dev_open(other, &x));
+	xfd = x->vfio.device;
+	ASSERT_EQ(0, queue_work(self->src));
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
+	ASSERT_LE(0, drain(dfd, &s));
+	ASSERT_EQ(0, mig_set(xfd, VFIO_DEVICE_STATE_RESUMING, &rfd));
+	EXPECT_EQ(-EINVAL, feed(rfd, &s));
+	EXPECT_TRUE(kmsg_find(self->kmsg, "refusing the incoming state: saved from profile split"));
+	/* The VMM gives up: the target is reset, the source runs on. */
+	EXPECT_NE(0, mig_set(xfd, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, mig_get(xfd));
+	ASSERT_EQ(0, ioctl(xfd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(xfd));
+	close(rfd);
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	close(dfd);
+	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
+	EXPECT_EQ(0, wrong_results(self->src));
+	EXPECT_EQ(2 * NGEMM, vnum(self->src_uuid, "commands"));
+	vgpu_dev_close(x);
+	free(s.p);
+}
+
+TEST_F_TIMEOUT(mig, truncated_stream_fails_and_leaves_nothing, 600)
+{
+	int sfd = self->src->vfio.device, tfd = self->dst->vfio.device;
+	struct stream s = { 0 };
+	int dfd, rfd;
+
+	memset((char *)self->dst->window + D_OFF, 0x77, 4096);
+	ASSERT_EQ(0, queue_work(self->src));
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	ASSERT_LT(0, drain(dfd, &s));
+	close(dfd);
+	s.len -= 16;	/* no END */
+	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RESUMING, &rfd));
+	ASSERT_EQ(0, feed(rfd, &s));
+	EXPECT_EQ(-EINVAL, mig_set(tfd, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_TRUE(kmsg_find(self->kmsg, "incoming state incomplete"));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, mig_get(tfd));
+	close(rfd);
+	ASSERT_EQ(0, ioctl(tfd, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(tfd));
+	ASSERT_EQ(0, vgpu_pci_enable(self->dst));
+	/* Nothing of the partial state stayed: registers and window reset. */
+	EXPECT_EQ(0, vgpu_read32(self->dst, VGPU_REG_RING_CTRL));
+	EXPECT_EQ(0, ((unsigned char *)self->dst->window)[A_OFF + 1]);
+	EXPECT_EQ(0, ((unsigned char *)self->dst->window)[D_OFF]);
+	/* The source, never told to stop for good, finishes its work. */
+	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
+	EXPECT_EQ(0, wrong_results(self->src));
+	free(s.p);
+}
+
+TEST_F_TIMEOUT(mig, dma_writes_are_in_the_dirty_log, 120)
+{
+	int cfd = self->src->vfio.container;
+	size_t len = 64 * 4096;
+	struct vfio_iommu_type1_dirty_bitmap db;
+	struct {
+		struct vfio_iommu_type1_dirty_bitmap h;
+		struct vfio_iommu_type1_dirty_bitmap_get g;
+	} get;
+	__u64 bits = 0;
+	void *buf;
+	struct vgpu_cmd c;
+	int i, dirty = 0;
+
+	buf = vgpu_dma_alloc(len);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, vgpu_dma_map(self->src, buf, len, VGPU_IOVA_BASE));
+	memset(&db, 0, sizeof(db));
+	db.argsz = sizeof(db);
+	db.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_START;
+	ASSERT_EQ(0, ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, &db));
+	/* The vGPU writes guest pages 3 and 40 by DMA. */
+	c = vgpu_cmd_copy(A_OFF, VGPU_IOVA_BASE + 3 * 4096, 4096,
+			  VGPU_CMD_DST_SYS);
+	ASSERT_EQ(0, vgpu_submit(self->src, &c, 1));
+	c = vgpu_cmd_copy(A_OFF, VGPU_IOVA_BASE + 40 * 4096, 100,
+			  VGPU_CMD_DST_SYS);
+	ASSERT_EQ(0, vgpu_submit(self->src, &c, 1));
+	ASSERT_EQ(0, vgpu_wait_idle(self->src, 10000));
+	memset(&get, 0, sizeof(get));
+	get.h.argsz = sizeof(get);
+	get.h.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_GET_BITMAP;
+	get.g.iova = VGPU_IOVA_BASE;
+	get.g.size = len;
+	get.g.bitmap.pgsize = 4096;
+	get.g.bitmap.size = sizeof(bits);
+	get.g.bitmap.data = &bits;
+	ASSERT_EQ(0, ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, &get));
+	for (i = 0; i < 64; i++)
+		dirty += !!(bits & (1ULL << i));
+	EXPECT_TRUE(bits & (1ULL << 3));
+	EXPECT_TRUE(bits & (1ULL << 40));
+	EXPECT_EQ(2, dirty) TH_LOG("bitmap %#llx", (unsigned long long)bits);
+	db.flags = VFIO_IOMMU_DIRTY_PAGES_FLAG_STOP;
+	EXPECT_EQ(0, ioctl(cfd, VFIO_IOMMU_DIRTY_PAGES, &db));
+	EXPECT_EQ(0, vgpu_dma_unmap(self->src, VGPU_IOVA_BASE, len));
+	vgpu_dma_free(buf, len);
+}
+
+TEST_HARNESS_MAIN
