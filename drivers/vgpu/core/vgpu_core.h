@@ -39,7 +39,8 @@ struct vgpu_stats;
 /**
  * struct vgpu_prt - the scheduler's view of one engine partition
  * @lock: protects @sp, the &vgpu_sched_entity of every member, the members'
- *	  &vgpu.holds and &vgpu.preemptions, and the @prt pointers of the
+ *	  &vgpu.holds, &vgpu.preemptions and &vgpu.prio_preemptions, and the
+ *	  @prt pointers of the
  *	  partition's engines
  * @sp: policy state
  * @first: first engine of the partition
@@ -277,6 +278,8 @@ struct vgpu_stats {
  * @holds: enum vgpu_hold bits; while any is set the vGPU is not scheduled;
  *	   under @prt's lock (a copy of @ctl_holds)
  * @preemptions: slices that ended with work left, under @prt's lock
+ * @prio_preemptions: slices cut short for a vGPU of higher priority, under
+ *		      @prt's lock
  * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
  * @kick_picks: @prt's picks then, under @prt's lock
  * @kicks: doorbells seen by the scheduler, under @prt's lock
@@ -303,6 +306,7 @@ struct vgpu {
 	struct vgpu_sched_entity se;
 	u32 holds;
 	u64 preemptions;
+	u64 prio_preemptions;
 	u64 kick_ns;
 	u64 kick_picks;
 	u64 kicks;

@@ -18,8 +18,15 @@
  * fixed-share engine sleeps out the idle slot it reserves for its owner.
  * Engines outside any partition sleep.
  *
- * Settings (policy, time slices, weights) are read at each pick, so changes
- * apply from the next slice on without stopping anything.
+ * Settings (policy, time slices, weights, caps, guarantees, priorities)
+ * are read at each pick, so changes apply from the next slice on without
+ * stopping anything. A best-effort engine whose only work is throttled by
+ * caps sleeps on an hrtimer until the first cap credit comes back, or until
+ * a doorbell. A doorbell that wakes a vGPU of higher priority than a busy
+ * neighbour boosts it; if every engine of the partition is running, the
+ * lowest-priority running vGPU below it is preempted (->fn_preempt(), any
+ * context) after the partition lock is dropped, so the boosted vGPU runs at
+ * the next work-unit boundary.
  *
  * Locking: &vgpu_prt.lock (a spinlock) protects the policy state and nests
  * inside &vgpu_device.lock and inside the device's own locks (the sim device
@@ -65,6 +72,8 @@ void vgpu_sched_join(struct vgpu *vgpu, bool new_partition)
 	lockdep_assert_held(&dev->lock);
 	memset(&vgpu->se, 0, sizeof(vgpu->se));
 	vgpu->se.weight = VGPU_WEIGHT_DEFAULT;
+	vgpu->se.cap_permille = VGPU_CAP_NONE;
+	vgpu->se.prio = VGPU_PRIO_NORMAL;
 	vgpu->prt = prt;
 	spin_lock(&prt->lock);
 	if (new_partition) {
@@ -110,11 +119,16 @@ EXPORT_SYMBOL_IF_KUNIT(vgpu_sched_leave);
 /**
  * vgpu_sched_kick() - a vGPU has work: make it runnable and wake engines
  * @vgpu: the vGPU
+ *
+ * If the policy boosts it over a running vGPU of lower priority, that one
+ * is preempted.
  */
 void vgpu_sched_kick(struct vgpu *vgpu)
 {
 	struct vgpu_prt *prt = vgpu->prt;
+	struct vgpu *victim = NULL;
 	bool wake;
+	int v;
 
 	spin_lock(&prt->lock);
 	vgpu->kicks++;
@@ -125,7 +139,15 @@ void vgpu_sched_kick(struct vgpu *vgpu)
 	}
 	if (!vgpu->holds)
 		vgpu_sched_set_busy(&prt->sp, &vgpu->se, true);
+	v = wake ? vgpu_sched_preempt_victim(&prt->sp, &vgpu->se) : -1;
+	if (v >= 0) {
+		victim = container_of(prt->sp.ent[v], struct vgpu, se);
+		victim->prio_preemptions++;
+	}
 	spin_unlock(&prt->lock);
+	/* At worst a stale victim ends its next slice early, charged exactly. */
+	if (victim)
+		vgpu->dev->ops->fn_preempt(vgpu->dev, victim->fn);
 	if (wake)
 		vgpu_prt_wake(vgpu->dev, prt);
 }
@@ -201,19 +223,16 @@ void vgpu_sched_apply(struct vgpu_device *dev)
 /* Whether a best-effort engine has something to pick. */
 static bool vgpu_prt_has_work(struct vgpu_prt *prt)
 {
-	bool work = false;
-	u32 i;
+	bool work;
 
 	spin_lock(&prt->lock);
-	for (i = 0; i < prt->sp.n; i++)
-		if (prt->sp.ent[i]->busy && !prt->sp.ent[i]->running)
-			work = true;
+	work = vgpu_sched_has_work(&prt->sp);
 	spin_unlock(&prt->lock);
 	return work;
 }
 
 static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
-			     bool slot, u64 slice_ns)
+			     bool slot, u64 slice_ns, u64 retry_ns)
 {
 	if (slot) {
 		ktime_t t = ns_to_ktime(slice_ns);
@@ -229,6 +248,15 @@ static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
 			vgpu_sched_account_idle(&prt->sp,
 						ktime_get_ns() - start);
 		spin_unlock(&prt->lock);
+		return;
+	}
+	if (retry_ns) {
+		/* Only capped vGPUs have work: until the first may run. */
+		wait_event_interruptible_hrtimeout(e->wq,
+						   vgpu_prt_has_work(prt) ||
+						   READ_ONCE(e->prt) != prt ||
+						   kthread_should_stop(),
+						   ns_to_ktime(retry_ns));
 		return;
 	}
 	wait_event_interruptible_timeout(e->wq,
@@ -298,7 +326,7 @@ static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 		spin_unlock(&prt->lock);
 		return;
 	}
-	d = vgpu_sched_pick(&prt->sp);
+	d = vgpu_sched_pick(&prt->sp, ktime_get_ns());
 	slot = prt->sp.policy != VGPU_POLICY_BEST_EFFORT;
 	if (d.idx >= 0) {
 		vgpu = container_of(prt->sp.ent[d.idx], struct vgpu, se);
@@ -313,7 +341,8 @@ static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 		vgpu_sample(e->dev, 1, ktime_get_ns() - kick, waited);
 
 	if (!vgpu) {
-		vgpu_engine_idle(e, prt, slot && prt->sp.n, d.slice_ns);
+		vgpu_engine_idle(e, prt, slot && prt->sp.n, d.slice_ns,
+				 d.retry_ns);
 		return;
 	}
 	/* The device interface: run this function here for one slice. */
