@@ -2,14 +2,17 @@
 /*
  * vgpu scheduler in the VM: shares under each policy with 2, 4 and 16 busy
  * vGPUs, weights, a dedicated partition beside a loaded one, a new vGPU's
- * first slice, live knob changes, the watchdog, and sysfs validation.
+ * first slice, live knob changes, the watchdog, sysfs validation, and
+ * quality of service: caps, guarantees and weights of mixed tiers, and a
+ * high-priority vGPU's doorbell beside busy low-priority ones.
  *
  * Shares come from the scheduler's own per-vGPU busy_ns counters, sampled
  * over a measurement interval while every vGPU has far more work queued than
  * the interval can run, so they do not depend on how fast the VM is.
  * Tolerances (absolute, in share of the partition): 0.03 for best effort and
  * weights, 0.04 for equal and fixed share (whose idle slots also absorb the
- * test's own scheduling noise).
+ * test's own scheduling noise), 0.02 for caps and guarantees (what they
+ * promise is exact over the interval to within a slice, 0.0013 of it).
  */
 #include <math.h>
 #include <time.h>
@@ -518,6 +521,227 @@ TEST_F(sched, sysfs_validation)
 	EXPECT_EQ(0, vset(&self->v[0], "timeslice_us", "0"));
 	ASSERT_EQ(0, sysfs_read(VGPU_PARENT "/partitions", buf, sizeof(buf)));
 	EXPECT_STREQ("0 0-0 ts 1/16", buf);
+}
+
+/* Shares of the partition's time of vGPUs [0, n) as TH_LOG and check. */
+static void check_qos(struct __test_metadata *_metadata,
+		      struct _test_data_sched *self, int n, const double *want,
+		      bool of_total)
+{
+	double busy[MAXV], total = 0, elapsed, worst = 0;
+	int i;
+
+	usleep(200 * 1000);
+	elapsed = measure(self, n, busy);
+	for (i = 0; i < n; i++)
+		total += busy[i];
+	ASSERT_GT(total, 0);
+	for (i = 0; i < n; i++) {
+		double share = busy[i] / (of_total ? total : elapsed);
+		double err = fabs(share - want[i]);
+
+		TH_LOG("vGPU %d: share %.4f, promised %.4f", i, share, want[i]);
+		worst = err > worst ? err : worst;
+	}
+	TH_LOG("worst share error %.4f", worst);
+	EXPECT_LE(worst, 0.02);
+}
+
+/*
+ * The admin guide's example: A guaranteed 50 %, B weight 40 capped at
+ * 20 %, C best effort (weights 10). Promised: A 0.65, B 0.20, C 0.15.
+ */
+TEST_F_TIMEOUT(sched, qos_mixed_tiers, 120)
+{
+	static const double want[3] = { 0.65, 0.20, 0.15 };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(i, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(0, vset(&self->v[0], "guarantee_permille", "500"));
+	ASSERT_EQ(0, vset(&self->v[1], "weight", "40"));
+	ASSERT_EQ(0, vset(&self->v[1], "cap_permille", "200"));
+	EXPECT_EQ(500, vnum(&self->v[0], "guarantee_permille"));
+	EXPECT_EQ(200, vnum(&self->v[1], "cap_permille"));
+	EXPECT_EQ(1000, vnum(&self->v[2], "cap_permille"));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, make_busy(&self->v[i], 200));
+	check_qos(_metadata, self, 3, want, true);
+}
+
+/* A cap holds with the rest of the engine idle: it is not work-conserving. */
+TEST_F_TIMEOUT(sched, qos_cap_alone, 120)
+{
+	static const double want[1] = { 0.30 };
+
+	ASSERT_EQ(0, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(0, vset(&self->v[0], "cap_permille", "300"));
+	ASSERT_EQ(0, make_busy(&self->v[0], 200));
+	check_qos(_metadata, self, 1, want, false);
+}
+
+/* A guarantee beside 100 times heavier weights: 0.4 + 0.6 / 201. */
+TEST_F_TIMEOUT(sched, qos_guarantee_beats_weights, 120)
+{
+	static const double want[3] = { 0.4 + 0.6 / 201, 0.6 * 100 / 201,
+					0.6 * 100 / 201 };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(i, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(0, vset(&self->v[0], "weight", "1"));
+	ASSERT_EQ(0, vset(&self->v[0], "guarantee_permille", "400"));
+	ASSERT_EQ(0, vset(&self->v[1], "weight", "100"));
+	ASSERT_EQ(0, vset(&self->v[2], "weight", "100"));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, make_busy(&self->v[i], 200));
+	check_qos(_metadata, self, 3, want, true);
+}
+
+/* All values of one line of the scheduler's debugfs samples. */
+static int all_samples(const char *name, double *out, int max)
+{
+	static char buf[1 << 16];
+	char *line, *p;
+	int fd = open(SAMPLES, O_RDONLY), n = 0;
+	ssize_t r, len = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	buf[len] = '\0';
+	line = strstr(buf, name);
+	if (!line)
+		return -1;
+	line += strlen(name);
+	for (p = strtok(line, "\n\t "); p && *p >= '0' && *p <= '9' && n < max;
+	     p = strtok(NULL, "\n\t "))
+		out[n++] = atof(p);
+	return n;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+#define PROBES 40
+
+/*
+ * PROBES times: after 1-3 ms idle, one short GEMM on vGPU 4 beside four
+ * busy vGPUs; the doorbell-to-first-slice samples (wake_ns) and slices the
+ * others got first (wake_picks). Returns the median wake_ns.
+ */
+static double probe_wakes(struct __test_metadata *_metadata,
+			  struct _test_data_sched *self, double *max_picks)
+{
+	double wake[PROBES], picks[PROBES];
+	int i, n;
+
+	ASSERT_EQ(0, sysfs_write(SAMPLES, "0"));
+	for (i = 0; i < PROBES; i++) {
+		usleep(1000 + (i * 7919) % 2000);
+		ASSERT_EQ(0, make_busy(&self->v[4], 1));
+		ASSERT_EQ(0, vgpu_wait_idle(self->v[4].d, 30000));
+	}
+	n = all_samples("wake_ns", wake, PROBES);
+	ASSERT_EQ(PROBES, n);
+	ASSERT_EQ(PROBES, all_samples("wake_picks", picks, PROBES));
+	qsort(wake, n, sizeof(*wake), cmp_d);
+	qsort(picks, n, sizeof(*picks), cmp_d);
+	*max_picks = picks[n - 1];
+	TH_LOG("wake_ns p50 %.0f us, p99 %.0f us, others' slices first: max %.0f",
+	       wake[n / 2] / 1e3, wake[(n * 99) / 100] / 1e3, picks[n - 1]);
+	return wake[n / 2];
+}
+
+/*
+ * A high-priority vGPU's doorbell preempts a busy low-priority slice: it
+ * runs before any other slice, every time, and the low ones count the
+ * preemptions; with equal priorities it waits for the slice in progress.
+ */
+TEST_F_TIMEOUT(sched, qos_priority_preempts, 180)
+{
+	double flat, prio, picks;
+	long long cut = 0;
+	int i;
+
+	for (i = 0; i < 5; i++)
+		ASSERT_EQ(i, add_vgpu(_metadata, self, "ts"));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, make_busy(&self->v[i], 200));
+	usleep(100 * 1000);
+	TH_LOG("equal priorities:");
+	flat = probe_wakes(_metadata, self, &picks);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, vset(&self->v[i], "priority", "low"));
+	ASSERT_EQ(0, vset(&self->v[4], "priority", "high"));
+	TH_LOG("high beside low:");
+	prio = probe_wakes(_metadata, self, &picks);
+	EXPECT_EQ(0, picks);
+	for (i = 0; i < 4; i++)
+		cut += vnum(&self->v[i], "prio_preemptions");
+	EXPECT_GT(cut, 0);
+	EXPECT_EQ(0, vnum(&self->v[4], "prio_preemptions"));
+	EXPECT_LT(prio, flat);
+}
+
+TEST_F(sched, qos_sysfs_validation)
+{
+	static const struct {
+		const char *file, *val;
+		int err;
+	} bad[] = {
+		{ "cap_permille", "0", -ERANGE },
+		{ "cap_permille", "1001", -ERANGE },
+		{ "cap_permille", "half", -EINVAL },
+		{ "guarantee_permille", "1001", -ERANGE },
+		{ "guarantee_permille", "-5", -EINVAL },
+		{ "priority", "urgent", -EINVAL },
+		{ "priority", "2", -EINVAL },
+	};
+	char buf[64];
+	unsigned int i;
+	int kmsg;
+
+	ASSERT_EQ(0, add_vgpu(_metadata, self, "ts"));
+	ASSERT_EQ(1, add_vgpu(_metadata, self, "ts"));
+	EXPECT_EQ(1000, vnum(&self->v[0], "cap_permille"));
+	EXPECT_EQ(0, vnum(&self->v[0], "guarantee_permille"));
+	ASSERT_EQ(0, sysfs_read(vattr(&self->v[0], "priority"), buf,
+				sizeof(buf)));
+	EXPECT_STREQ("normal", buf);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		kmsg = kmsg_open();
+		EXPECT_EQ(bad[i].err, vset(&self->v[0], bad[i].file,
+					   bad[i].val))
+			TH_LOG("%s=%s", bad[i].file, bad[i].val);
+		EXPECT_TRUE(kmsg_find(kmsg, bad[i].file));
+		close(kmsg);
+	}
+	/* Guarantees of a partition add up to at most 1000. */
+	ASSERT_EQ(0, vset(&self->v[0], "guarantee_permille", "600"));
+	kmsg = kmsg_open();
+	EXPECT_EQ(-ENOSPC, vset(&self->v[1], "guarantee_permille", "401"));
+	EXPECT_TRUE(kmsg_find(kmsg, "guaranteed 600 of 1000"));
+	close(kmsg);
+	EXPECT_EQ(0, vnum(&self->v[1], "guarantee_permille"));
+	EXPECT_EQ(0, vset(&self->v[1], "guarantee_permille", "400"));
+	/* A guarantee and a cap may not cross. */
+	EXPECT_EQ(-EINVAL, vset(&self->v[1], "cap_permille", "399"));
+	EXPECT_EQ(1000, vnum(&self->v[1], "cap_permille"));
+	EXPECT_EQ(0, vset(&self->v[1], "cap_permille", "400"));
+	EXPECT_EQ(-EINVAL, vset(&self->v[1], "guarantee_permille", "401"));
+	EXPECT_EQ(400, vnum(&self->v[1], "guarantee_permille"));
+	EXPECT_EQ(0, vset(&self->v[0], "priority", "high\n"));
+	ASSERT_EQ(0, sysfs_read(vattr(&self->v[0], "priority"), buf,
+				sizeof(buf)));
+	EXPECT_STREQ("high", buf);
+	EXPECT_EQ(10, vnum(&self->v[0], "weight"));
 }
 
 TEST_HARNESS_MAIN
