@@ -610,6 +610,51 @@ TEST(qos_priority_keeps_shares)
 	free(s);
 }
 
+/*
+ * Random caps, guarantees, weights and priorities, vGPUs going busy and
+ * idle at random, one or two engines: every vGPU still runs, and no capped
+ * vGPU runs more than its cap plus two slices over the run; the one busy
+ * throughout gets at least its guarantee.
+ */
+TEST(qos_random_toggles_caps_hold)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	unsigned int seed;
+	u32 i;
+
+	for (seed = 1; seed <= 4; seed++) {
+		u32 eng = 1 + seed % 2;
+		u32 cap[16];
+
+		sim_init(s, VGPU_POLICY_BEST_EFFORT, 16, eng, 16, NULL);
+		srand(seed);
+		for (i = 0; i < 16; i++) {
+			cap[i] = i % 3 ? VGPU_CAP_NONE : 20 + rand() % 200;
+			set_qos(s, i, 1 + rand() % VGPU_WEIGHT_MAX, cap[i],
+				i % 4 == 1 ? 100 / eng : 0);
+			s->e[i].prio = rand() % 3 - 1;
+		}
+		sim_run(s, 100000, seed);
+		for (i = 0; i < 16; i++) {
+			EXPECT_GT(s->picks[i], 0);
+			if (cap[i] < VGPU_CAP_NONE)
+				EXPECT_LE(s->e[i].busy_ns,
+					  s->now * eng * cap[i] / 1000 +
+					  4 * MS)
+					TH_LOG("seed %u vGPU %u cap %u", seed, i,
+					       cap[i]);
+		}
+		/* vGPU 1, guaranteed, busy throughout without toggles. */
+		sim_init(s, VGPU_POLICY_BEST_EFFORT, 16, eng, 16, NULL);
+		for (i = 0; i < 16; i++)
+			set_qos(s, i, i == 1 ? 1 : 100, VGPU_CAP_NONE,
+				i == 1 ? 400 / eng : 0);
+		sim_run(s, 100000, 0);
+		EXPECT_GE(ppm(s, 1), 400000 / eng - 1000);
+	}
+	free(s);
+}
+
 TEST(prio_names)
 {
 	EXPECT_EQ(VGPU_PRIO_HIGH, vgpu_prio_parse("high\n", 5));
