@@ -16,6 +16,7 @@
  * the rest is the VM's noise, up to 0.006 seen on the debug kernel).
  */
 #include <math.h>
+#include <poll.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
@@ -626,7 +627,10 @@ TEST_F_TIMEOUT(sched, qos_mixed_tiers, 120)
 /*
  * A cap holds with the rest of the engine idle: it is not work-conserving.
  * Never above the cap; below it only by what the VM loses while its vCPUs
- * do not run (a loaded host: 0.289 seen once, 0.299-0.301 otherwise).
+ * do not run (0.299-0.301; 0.282-0.289 on a loaded host, whose vCPU stalls
+ * outlast the one slice of credit a capped vGPU may bank). The
+ * second measurement follows an idle spell: a doorbell must find the engine
+ * even though the vGPU went idle out of credit.
  */
 TEST_F_TIMEOUT(sched, qos_cap_alone, 120)
 {
@@ -639,8 +643,17 @@ TEST_F_TIMEOUT(sched, qos_cap_alone, 120)
 	elapsed = measure(self, 1, &busy);
 	TH_LOG("cap 300 alone: share %.4f of the time", busy / elapsed);
 	EXPECT_LE(busy / elapsed, 0.31);
-	EXPECT_GE(busy / elapsed, 0.26);
+	EXPECT_GE(busy / elapsed, 0.24);
 	EXPECT_GT(vnum(&self->v[0], "slices"), 0);
+	/* Out of credit most of the time; idle, then busy again: it runs. */
+	make_idle(&self->v[0]);
+	usleep(50 * 1000);
+	ASSERT_EQ(0, make_busy(&self->v[0], 200));
+	usleep(100 * 1000);
+	elapsed = measure(self, 1, &busy);
+	TH_LOG("again after idling: share %.4f of the time", busy / elapsed);
+	EXPECT_LE(busy / elapsed, 0.31);
+	EXPECT_GE(busy / elapsed, 0.24);
 }
 
 /* A guarantee beside 100 times heavier weights: 0.4 + 0.6 / 201. */
@@ -684,24 +697,53 @@ static int cmp_d(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#define PROBES 40
+#define PROBES 100
+#define FENCE_OFF 0x8000
 
 /*
- * PROBES times: after 1-3 ms idle, one short GEMM on vGPU 4 beside four
- * busy vGPUs; the doorbell-to-first-slice samples (wake_ns) and slices the
+ * Wait for fence value @seq in @v's window, asleep on the completion
+ * interrupt: polling registers would take the device lock the engine needs
+ * and compete with it for the VM's vCPUs (the benchmark waits so too).
+ */
+static int wait_fence_irq(struct sv *v, __u64 seq)
+{
+	const __u64 *slot = (const __u64 *)((char *)v->d->window + FENCE_OFF);
+	struct pollfd pfd = {
+		.fd = v->d->irq_fd[VGPU_MSIX_COMPLETION], .events = POLLIN,
+	};
+	unsigned long long start = now_ns();
+
+	while (__atomic_load_n(slot, __ATOMIC_ACQUIRE) < seq) {
+		if (poll(&pfd, 1, 100) > 0)
+			vgpu_irq_drain(v->d, VGPU_MSIX_COMPLETION);
+		if (now_ns() - start > 30000000000ULL)
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
+/*
+ * PROBES times: after 1-3 ms idle, NOP + FENCE on vGPU 4 beside four busy
+ * vGPUs; the doorbell-to-first-slice samples (wake_ns) and slices the
  * others got first (wake_picks). Returns the median wake_ns.
  */
 static double probe_wakes(struct __test_metadata *_metadata,
 			  struct _test_data_sched *self, double *max_picks)
 {
 	double wake[PROBES], picks[PROBES];
+	static __u64 seq;
 	int i, n;
 
 	ASSERT_EQ(0, sysfs_write(SAMPLES, "0"));
 	for (i = 0; i < PROBES; i++) {
+		struct vgpu_cmd c[2] = {
+			vgpu_cmd_nop(), vgpu_cmd_fence(FENCE_OFF, ++seq, true),
+		};
+
 		usleep(1000 + (i * 7919) % 2000);
-		ASSERT_EQ(0, make_busy(&self->v[4], 1));
-		ASSERT_EQ(0, vgpu_wait_idle(self->v[4].d, 30000));
+		ASSERT_EQ(0, vgpu_ring_put(self->v[4].d, c, 2));
+		ASSERT_EQ(0, vgpu_ring_doorbell(self->v[4].d));
+		ASSERT_EQ(0, wait_fence_irq(&self->v[4], seq));
 	}
 	n = all_samples("wake_ns", wake, PROBES);
 	ASSERT_EQ(PROBES, n);
@@ -716,8 +758,10 @@ static double probe_wakes(struct __test_metadata *_metadata,
 
 /*
  * A high-priority vGPU's doorbell preempts a busy low-priority slice: it
- * runs before any other slice, every time, and the low ones count the
- * preemptions; with equal priorities it waits for the slice in progress.
+ * runs before any other slice, every time, and the low ones count a
+ * preemption for most doorbells (not for one that falls between two
+ * slices). The latencies are logged, not checked: on a loaded host the
+ * VM's vCPU stalls dominate them; vgpu_sched_bench part 6 measures them.
  */
 TEST_F_TIMEOUT(sched, qos_priority_preempts, 180)
 {
@@ -733,6 +777,8 @@ TEST_F_TIMEOUT(sched, qos_priority_preempts, 180)
 	TH_LOG("equal priorities:");
 	flat = probe_wakes(_metadata, self, &picks);
 	for (i = 0; i < 4; i++)
+		EXPECT_EQ(0, vnum(&self->v[i], "prio_preemptions"));
+	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, vset(&self->v[i], "priority", "low"));
 	ASSERT_EQ(0, vset(&self->v[4], "priority", "high"));
 	TH_LOG("high beside low:");
@@ -740,9 +786,12 @@ TEST_F_TIMEOUT(sched, qos_priority_preempts, 180)
 	EXPECT_EQ(0, picks);
 	for (i = 0; i < 4; i++)
 		cut += vnum(&self->v[i], "prio_preemptions");
-	EXPECT_GT(cut, 0);
+	TH_LOG("median wake %.0f us with priorities, %.0f us without",
+	       prio / 1e3, flat / 1e3);
+	TH_LOG("%lld of %d doorbells cut a slice", cut, PROBES);
+	EXPECT_GE(cut, PROBES / 2);
+	EXPECT_LE(cut, PROBES);
 	EXPECT_EQ(0, vnum(&self->v[4], "prio_preemptions"));
-	EXPECT_LT(prio, flat);
 }
 
 TEST_F(sched, qos_sysfs_validation)

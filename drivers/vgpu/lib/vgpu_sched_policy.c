@@ -519,14 +519,15 @@ EXPORT_SYMBOL_VGPU(vgpu_sched_check_guarantee);
  * @e: the vGPU
  * @cap: per mille of the partition, VGPU_CAP_NONE for none
  *
- * The new cap starts with no credit and no debt.
+ * The new cap starts with no credit and no debt; a vGPU it stops
+ * throttling banks no virtual time for the time it was throttled.
  */
 void vgpu_sched_set_cap(struct vgpu_sched_part *p,
 			struct vgpu_sched_entity *e, u32 cap)
 {
 	e->cap_permille = cap;
 	e->cap_credit = 0;
-	e->throttled = false;
+	vgpu_set_throttled(p, e);
 }
 EXPORT_SYMBOL_VGPU(vgpu_sched_set_cap);
 

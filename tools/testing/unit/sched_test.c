@@ -655,6 +655,28 @@ TEST(qos_random_toggles_caps_hold)
 	free(s);
 }
 
+/* Lifting a cap does not let the vGPU make up for the time it was capped. */
+TEST(qos_cap_lifted_banks_nothing)
+{
+	struct sim *s = calloc(1, sizeof(*s));
+	u64 b0[2];
+	u32 i;
+
+	sim_init(s, VGPU_POLICY_BEST_EFFORT, 8, 1, 2, NULL);
+	set_qos(s, 0, 10, 100, 0);
+	sim_run(s, 20000, 0);
+	vgpu_sched_set_cap(&s->p, &s->e[0], VGPU_CAP_NONE);
+	for (i = 0; i < 2; i++)
+		b0[i] = s->e[i].busy_ns;
+	s->decisions = 0;
+	sim_run(s, 1000, 0);
+	/* Equal weights: the next 1000 slices are shared evenly at once. */
+	EXPECT_LE(llabs((long long)(s->e[0].busy_ns - b0[0]) -
+			(long long)(s->e[1].busy_ns - b0[1])),
+		  (long long)(4 * MS));
+	free(s);
+}
+
 TEST(prio_names)
 {
 	EXPECT_EQ(VGPU_PRIO_HIGH, vgpu_prio_parse("high\n", 5));
