@@ -5,7 +5,9 @@
 # test VM (scripts/vm-run.sh), load the driver with one engine time-sliced
 # by up to 64 vGPUs, and print the scheduler report: the overhead of 2 and 8
 # busy vGPUs against one alone, fairness with equal and mixed weights, slice
-# overrun, doorbell-to-execution latency, and 64 vGPUs created and removed.
+# overrun, doorbell-to-execution latency, 64 vGPUs created and removed, and
+# quality of service (shares of mixed tiers against their promise, and a
+# high-priority vGPU's doorbell latency beside busy low-priority ones).
 #
 # Usage: scripts/bench-sched.sh [--icount] [--mem MB] [--log FILE]
 #                               [-- BENCH-ARGS...]
@@ -14,11 +16,12 @@
 #                exactly (times are then instruction times)
 #   --mem MB     VM memory (default 2048; 64 vGPUs of 16 MiB take 1 GiB)
 #   --log FILE   VM console log (default out/bench-sched-console.log)
-#   BENCH-ARGS   passed to vgpu_sched_bench (see its -h)
+#   BENCH-ARGS   passed to vgpu_sched_bench (see its -h; "-p 6" runs only
+#                the quality-of-service part, in about 20 s)
 #
 # QEMU runs with TCG (no KVM) on whatever host this is: compare the figures
-# of one report with each other, not across hosts. About two minutes either
-# way.
+# of one report with each other, not across hosts. About two and a half
+# minutes either way.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,7 +64,7 @@ while [ $# -gt 0 ]; do
 	--mem) mem=$2; shift 2 ;;
 	--log) log=$2; shift 2 ;;
 	--) shift; break ;;
-	-h|--help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench-sched.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done

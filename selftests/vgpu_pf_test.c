@@ -3,7 +3,8 @@
  * vgpu PF driver in a VM whose QEMU has the SR-IOV device model
  * (scripts/vm-run.sh --vgpu-pf): capabilities, sriov_numvfs, per-VF
  * profiles and exact accounting, refusals while a VF is bound, VFs that
- * compute through vfio-pci, scheduling shares among busy VFs, FLR scrubbing
+ * compute through vfio-pci, scheduling shares among busy VFs (weights, and a
+ * guarantee beside a capped VF), FLR scrubbing
  * the window, a faulting VF beside a working one, and unbinding the PF with
  * VFs enabled. Skips when the VM has no vgpu PF.
  */
@@ -354,6 +355,14 @@ TEST_F_TIMEOUT(pf, vf_computes_through_vfio_pci, 120)
 	EXPECT_GT(vnum(self, 1, "busy_ns"), 0);
 }
 
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
 static int make_busy(struct vgpu_dev *d, int n)
 {
 	struct vgpu_cmd c = vgpu_cmd_gemm(A_OFF, B_OFF, C_OFF, GM, GN, GK);
@@ -394,6 +403,51 @@ TEST_F_TIMEOUT(pf, busy_vfs_share_by_weight, 180)
 	/* Both run: neither is starved, both are preempted with work left. */
 	EXPECT_GT(vnum(self, 1, "preemptions"), 0);
 	EXPECT_GT(vnum(self, 2, "preemptions"), 0);
+}
+
+/*
+ * Quality of service on VFs as on mdev vGPUs: VF 1 guaranteed 50 %, VF 2
+ * weight 30 capped at 25 % (its weighted part, 30/40 of the other half,
+ * would be 37.5 %). Caps and guarantees are shares of elapsed time; the
+ * model's world switches take 10-20 % of it uncharged (more on a loaded
+ * host), which comes out of what the weights share: VF 1 gets at least its
+ * guarantee, VF 2 at most its cap.
+ */
+TEST_F_TIMEOUT(pf, busy_vfs_cap_and_guarantee, 180)
+{
+	long long b0[3], b1[3];
+	double s1, s2, t;
+	int n;
+
+	ASSERT_EQ(0, enable_vfs(self, 2));
+	for (n = 1; n <= 2; n++)
+		ASSERT_EQ(0, open_vf(self, n, "ts"));
+	ASSERT_EQ(0, sysfs_write(vpath(self, 1, "vgpu/guarantee_permille"),
+				 "500"));
+	/* Admission holds per partition on VFs too. */
+	EXPECT_EQ(-ENOSPC, sysfs_write(vpath(self, 2,
+					     "vgpu/guarantee_permille"),
+				       "501"));
+	EXPECT_EQ(0, vnum(self, 2, "guarantee_permille"));
+	ASSERT_EQ(0, sysfs_write(vpath(self, 2, "vgpu/weight"), "30"));
+	ASSERT_EQ(0, sysfs_write(vpath(self, 2, "vgpu/cap_permille"), "250"));
+	for (n = 1; n <= 2; n++)
+		ASSERT_EQ(0, make_busy(self->d[n], 200));
+	usleep(200 * 1000);
+	t = -now_ms();
+	for (n = 1; n <= 2; n++)
+		b0[n] = vnum(self, n, "busy_ns");
+	usleep(MEASURE_MS * 1000);
+	for (n = 1; n <= 2; n++)
+		b1[n] = vnum(self, n, "busy_ns");
+	t += now_ms();
+	s1 = (b1[1] - b0[1]) / 1e6 / t;
+	s2 = (b1[2] - b0[2]) / 1e6 / t;
+	TH_LOG("guarantee 500, cap 250: %.3f:%.3f of the engine (charged %.3f)",
+	       s1, s2, s1 + s2);
+	EXPECT_GE(s1, 0.49);
+	EXPECT_LE(s2, 0.26);
+	EXPECT_GT(s2, 0.1);
 }
 
 TEST_F_TIMEOUT(pf, flr_scrubs_the_window, 120)

@@ -12,10 +12,14 @@
  *      from the debugfs file sched_samples (overrun_ns);
  *   4. doorbell to first execution of an idle vGPU (sched_samples wake_ns)
  *      on an idle device and beside 4 busy vGPUs;
- *   5. the time to create and to destroy 64 vGPUs through sysfs.
+ *   5. the time to create and to destroy 64 vGPUs through sysfs;
+ *   6. quality of service: the shares of mixed tiers (guarantees, caps,
+ *      weights) busy at once against what they promise, and the doorbell
+ *      to first execution of a high-priority vGPU beside busy low-priority
+ *      ones against the same without priorities.
  *
  * Usage: vgpu_sched_bench [-T TYPE] [-t S] [-r ROUNDS] [-w S] [-n PROBES]
- *			   [-c COUNT] [-H HOST] [-i] [-v]
+ *			   [-c COUNT] [-p PARTS] [-H HOST] [-i] [-v]
  *
  * vgpu.ko must be loaded with a time-sliced type (-T) one partition of
  * which seats at least 16 vGPUs, with room for COUNT in all, and no vGPU
@@ -35,6 +39,7 @@
 
 #include "vgpu_vfio.h"
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #define PARENT		"/sys/class/vgpu/vgpu0"
 #define MDEVS		"/sys/bus/mdev/devices"
 #define SAMPLES		"/sys/kernel/debug/vgpu/vgpu0/sched_samples"
@@ -77,6 +82,7 @@ static const unsigned int conf_nv[NCONF] = { 1, 2, 8 };
 #define T_OVERHEAD_PCT	1.0
 #define T_JAIN		0.99
 #define T_SHARE_PP	2.0
+#define T_QOS_PP	1.0
 #define T_PEER_PCT	7.0
 
 struct vg {
@@ -101,6 +107,7 @@ struct bench {
 	unsigned int rounds;
 	unsigned int probes;
 	unsigned int count;
+	unsigned int parts;	/* bit N: run part N */
 	struct vg v[NV];
 	double rate;		/* MAC/s of one vGPU alone, best of three */
 	double unit_us;		/* one work unit at that rate */
@@ -931,6 +938,155 @@ static void part_wake(struct bench *b)
 	make_idle(b, 4);
 }
 
+/* ---- 6. quality of service ---------------------------------------------- */
+
+/* One vGPU's tier: weight, cap and guarantee per mille (cap 1000: none). */
+struct tier {
+	const char *name;
+	unsigned int weight, cap, guarantee;
+};
+
+/*
+ * What the tiers promise when all are busy, per mille of the elapsed time
+ * when the engine's charged time is @busy per mille of it: each its
+ * guarantee plus its weight's part of what the guarantees leave of @busy,
+ * caps clipping and what they clip going to the others by weight. (Caps
+ * and guarantees are shares of elapsed time; the scheduler's own time
+ * comes out of what the weights share.)
+ */
+static void qos_promise(const struct tier *t, unsigned int n, double busy,
+			double *want)
+{
+	bool fixed[NV] = { false };
+	double left = busy, wsum;
+	unsigned int i;
+	bool again = true;
+
+	for (i = 0; i < n; i++)
+		left -= t[i].guarantee;
+	while (again) {
+		again = false;
+		wsum = 0;
+		for (i = 0; i < n; i++)
+			if (!fixed[i])
+				wsum += t[i].weight;
+		for (i = 0; i < n; i++) {
+			if (fixed[i])
+				continue;
+			want[i] = t[i].guarantee + left * t[i].weight / wsum;
+			if (want[i] > t[i].cap) {
+				want[i] = t[i].cap;
+				fixed[i] = true;
+				left -= t[i].cap - t[i].guarantee;
+				again = true;
+				break;
+			}
+		}
+	}
+}
+
+static void qos_shares(struct bench *b)
+{
+	static const struct tier tiers[] = {
+		{ "guaranteed 30 %", 10, 1000, 300 },
+		{ "guaranteed 20 %", 10, 1000, 200 },
+		{ "burstable, cap 15 %", 40, 150, 0 },
+		{ "capped 5 %", 100, 50, 0 },
+		{ "best effort", 10, 1000, 0 },
+		{ "best effort, w 20", 20, 1000, 0 },
+	};
+	const unsigned int n = ARRAY_SIZE(tiers);
+	unsigned long long b0[NV];
+	double want[NV], got[NV], worst = 0, sum = 0;
+	unsigned int i;
+	__u64 t;
+
+	renew_all(b);
+	for (i = 0; i < n; i++) {
+		vset(&b->v[i], "weight", tiers[i].weight);
+		vset(&b->v[i], "cap_permille", tiers[i].cap);
+		vset(&b->v[i], "guarantee_permille", tiers[i].guarantee);
+	}
+	make_busy(b, n);
+	usleep(SETTLE_US);
+	t = now_ns();
+	for (i = 0; i < n; i++)
+		b0[i] = vnum(&b->v[i], "busy_ns");
+	usleep(b->window_s * 1e6);
+	for (i = 0; i < n; i++)
+		got[i] = vnum(&b->v[i], "busy_ns") - b0[i];
+	t = now_ns() - t;
+	make_idle(b, n);
+	for (i = 0; i < n; i++)
+		sum += got[i] / t * 1000;
+	qos_promise(tiers, n, sum, want);
+	printf("\n6. Quality of service (target: every share within %.0f pp of its promise)\n"
+	       "   Mixed tiers busy at once for %.1f s on one engine (best_effort, 2 ms\n"
+	       "   slices). Promise: the guarantee, plus the weight's part of what the\n"
+	       "   guarantees leave, caps clipping and what they clip going to the\n"
+	       "   others by weight. Shares of the elapsed time, from busy_ns deltas;\n"
+	       "   caps and guarantees are of elapsed time, the weights share what the\n"
+	       "   engine ran (\"engine busy\": the rest is the scheduler's own time).\n\n",
+	       T_QOS_PP, t / 1e9);
+	printf("   %-22s %6s %5s %6s %9s %9s %8s  %s\n", "tier", "weight", "cap",
+	       "guar.", "promised", "measured", "error", "verdict");
+	for (i = 0; i < n; i++) {
+		double share = got[i] / t * 100, err = share - want[i] / 10;
+		double abs_err = err < 0 ? -err : err;
+
+		worst = abs_err > worst ? abs_err : worst;
+		printf("   %-22s %6u %5u %6u %8.2f%% %8.2f%% %5.2f pp  %s\n",
+		       tiers[i].name, tiers[i].weight, tiers[i].cap,
+		       tiers[i].guarantee, want[i] / 10, share, err,
+		       verdict(abs_err < T_QOS_PP));
+	}
+	printf("   %-22s %6s %5s %6s %9s %8.2f%%  worst %.2f pp  %s\n", "engine busy",
+	       "", "", "", "", sum / 10, worst, verdict(worst < T_QOS_PP));
+}
+
+static void set_prio(struct bench *b, unsigned int i, const char *prio)
+{
+	char path[160];
+
+	snprintf(path, sizeof(path), MDEVS "/%s/vgpu/priority",
+		 b->v[i].uuid);
+	set_attr(path, prio);
+}
+
+static void qos_latency(struct bench *b)
+{
+	unsigned long long cut = 0;
+	unsigned int i;
+
+	renew_all(b);
+	printf("\n   Doorbell to first execution of the prober (as in part 4) beside 4\n"
+	       "   busy vGPUs, all of normal priority, then the prober high and the\n"
+	       "   busy ones low: its doorbell preempts a running slice at the next\n"
+	       "   work unit (~%.0f us) instead of waiting for it (2 ms).\n\n",
+	       b->unit_us);
+	printf("   %27s %-28s %-19s %s\n", "", "wake_ns: doorbell to slice",
+	       "others' slices", "rt");
+	printf("   %-14s %-4s %6s %8s %8s %9s  %5s %5s %5s  %7s %7s\n", "priority",
+	       "wait", "probes", "p50 us", "p99 us", "max us", "p50", "p99",
+	       "max", "p50 us", "p99 us");
+	make_busy(b, 4);
+	usleep(SETTLE_US);
+	probe(b, "all normal", true);
+	for (i = 0; i < 4; i++)
+		set_prio(b, i, "low");
+	set_prio(b, PROBER, "high");
+	probe(b, "high vs low", true);
+	for (i = 0; i < 4; i++)
+		cut += vnum(&b->v[i], "prio_preemptions");
+	printf("\n   Slices of the busy vGPUs cut short for the prober: %llu in %u probes\n"
+	       "   (none when the doorbell came between two slices).\n", cut,
+	       b->probes);
+	make_idle(b, 4);
+	for (i = 0; i < 4; i++)
+		set_prio(b, i, "normal");
+	set_prio(b, PROBER, "normal");
+}
+
 /* ---- 5. create and remove ------------------------------------------------- */
 
 static void part_lifecycle(struct bench *b)
@@ -1098,13 +1254,14 @@ static void help_exit(void)
 {
 	fprintf(stderr,
 		"usage: vgpu_sched_bench [-T TYPE] [-t S] [-r ROUNDS] [-w S] [-n PROBES]\n"
-		"                        [-c COUNT] [-H HOST] [-i] [-v]\n"
+		"                        [-c COUNT] [-p PARTS] [-H HOST] [-i] [-v]\n"
 		"  -T  time-sliced vGPU type (default ts)\n"
 		"  -t  seconds of one throughput run (default 0.8)\n"
 		"  -r  rounds of throughput runs (default 13)\n"
 		"  -w  fairness window in seconds (default 3)\n"
 		"  -n  wake-up probes per case (default 300)\n"
 		"  -c  vGPUs to create and destroy (default 64)\n"
+		"  -p  parts to run, e.g. 2,6 (default all: 1-6)\n"
 		"  -H  what the host is, for the report\n"
 		"  -i  the guest clock counts instructions (QEMU -icount)\n"
 		"  -v  print every throughput run on stderr\n");
@@ -1115,12 +1272,13 @@ int main(int argc, char **argv)
 {
 	struct bench b = {
 		.type = "ts", .run_s = 0.8, .rounds = 13, .window_s = 3.0,
-		.probes = 300, .count = 64,
+		.probes = 300, .count = 64, .parts = ~0u,
 	};
+	char *tok;
 	__u64 t0 = now_ns();
 	int opt;
 
-	while ((opt = getopt(argc, argv, "T:t:r:w:n:c:H:ivh")) != -1) {
+	while ((opt = getopt(argc, argv, "T:t:r:w:n:c:p:H:ivh")) != -1) {
 		switch (opt) {
 		case 'T':
 			b.type = optarg;
@@ -1139,6 +1297,12 @@ int main(int argc, char **argv)
 			break;
 		case 'c':
 			b.count = atoi(optarg);
+			break;
+		case 'p':
+			b.parts = 0;
+			for (tok = strtok(optarg, ","); tok;
+			     tok = strtok(NULL, ","))
+				b.parts |= 1u << (atoi(tok) & 31);
 			break;
 		case 'H':
 			b.host = optarg;
@@ -1166,12 +1330,21 @@ int main(int argc, char **argv)
 	set_slice(slice_us[0]);
 	calibrate(&b);
 	header(&b);
-	part_throughput(&b);
-	part_fairness(&b);
-	part_overrun(&b);
-	part_wake(&b);
+	if (b.parts & (1u << 1))
+		part_throughput(&b);
+	if (b.parts & (1u << 2))
+		part_fairness(&b);
+	if (b.parts & (1u << 3))
+		part_overrun(&b);
+	if (b.parts & (1u << 4))
+		part_wake(&b);
+	if (b.parts & (1u << 6)) {
+		qos_shares(&b);
+		qos_latency(&b);
+	}
 	close_all(&b);
-	part_lifecycle(&b);
+	if (b.parts & (1u << 5))
+		part_lifecycle(&b);
 	printf("\ntotal %.0f s in the guest\n", (now_ns() - t0) / 1e9);
 	return 0;
 }

@@ -39,12 +39,14 @@ struct vgpu_stats;
 /**
  * struct vgpu_prt - the scheduler's view of one engine partition
  * @lock: protects @sp, the &vgpu_sched_entity of every member, the members'
- *	  &vgpu.holds and &vgpu.preemptions, and the @prt pointers of the
- *	  partition's engines
+ *	  &vgpu.holds, &vgpu.preemptions and &vgpu.prio_preemptions, and the
+ *	  @prt pointers of the partition's engines
  * @sp: policy state
  * @first: first engine of the partition
  * @count: engines in the partition
  * @picks: slices given so far
+ * @wakes: doorbells that made a member busy; an idle best-effort engine
+ *	   picks again when it changes (a capped member's credit may be back)
  * @done_wq: woken when a member comes off an engine
  */
 struct vgpu_prt {
@@ -53,6 +55,7 @@ struct vgpu_prt {
 	u32 first;
 	u32 count;
 	u64 picks;
+	u64 wakes;
 	wait_queue_head_t done_wq;
 };
 
@@ -149,7 +152,9 @@ struct vgpu_fn_res {
  *	    Return: whether @fn has work left.
  * @fn_preempt: make a run of @fn in progress, or the next one, end at its
  *		next preemption point, and end any wait of it on memory
- *		outside the device now. Any context.
+ *		outside the device now. Any context, also under
+ *		&vgpu_prt.lock (a higher-priority doorbell): it takes no lock
+ *		but its own leaf locks.
  * @fn_has_work: whether @fn has work for the engines
  * @fn_faulted: whether @fn stopped on a fault that only a reset clears
  * @fn_counters: @fn's execution counters since it was provisioned
@@ -277,6 +282,8 @@ struct vgpu_stats {
  * @holds: enum vgpu_hold bits; while any is set the vGPU is not scheduled;
  *	   under @prt's lock (a copy of @ctl_holds)
  * @preemptions: slices that ended with work left, under @prt's lock
+ * @prio_preemptions: slices cut short for a vGPU of higher priority, under
+ *		      @prt's lock
  * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
  * @kick_picks: @prt's picks then, under @prt's lock
  * @kicks: doorbells seen by the scheduler, under @prt's lock
@@ -303,6 +310,7 @@ struct vgpu {
 	struct vgpu_sched_entity se;
 	u32 holds;
 	u64 preemptions;
+	u64 prio_preemptions;
 	u64 kick_ns;
 	u64 kick_picks;
 	u64 kicks;

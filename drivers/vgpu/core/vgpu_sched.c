@@ -18,8 +18,18 @@
  * fixed-share engine sleeps out the idle slot it reserves for its owner.
  * Engines outside any partition sleep.
  *
- * Settings (policy, time slices, weights) are read at each pick, so changes
- * apply from the next slice on without stopping anything.
+ * Settings (policy, time slices, weights, caps, guarantees, priorities)
+ * are read at each pick, so changes apply from the next slice on without
+ * stopping anything. A best-effort engine whose only work is throttled by
+ * caps sleeps on an hrtimer until the first cap credit comes back; any
+ * doorbell that makes a vGPU busy makes an idle engine pick again (the
+ * vGPU may be capped, with its credit back). A doorbell that wakes a vGPU
+ * of higher priority than a busy neighbour boosts it; if every engine of
+ * the partition is running, the lowest-priority running vGPU below it is
+ * preempted (->fn_preempt(), under the partition lock), so the boosted vGPU
+ * runs at the next work-unit boundary. Should that vGPU's slice have just
+ * ended, the preemption ends its next slice early instead, which is charged
+ * as run like any other.
  *
  * Locking: &vgpu_prt.lock (a spinlock) protects the policy state and nests
  * inside &vgpu_device.lock and inside the device's own locks (the sim device
@@ -65,6 +75,8 @@ void vgpu_sched_join(struct vgpu *vgpu, bool new_partition)
 	lockdep_assert_held(&dev->lock);
 	memset(&vgpu->se, 0, sizeof(vgpu->se));
 	vgpu->se.weight = VGPU_WEIGHT_DEFAULT;
+	vgpu->se.cap_permille = VGPU_CAP_NONE;
+	vgpu->se.prio = VGPU_PRIO_NORMAL;
 	vgpu->prt = prt;
 	spin_lock(&prt->lock);
 	if (new_partition) {
@@ -110,11 +122,16 @@ EXPORT_SYMBOL_IF_KUNIT(vgpu_sched_leave);
 /**
  * vgpu_sched_kick() - a vGPU has work: make it runnable and wake engines
  * @vgpu: the vGPU
+ *
+ * If the policy boosts it over a running vGPU of lower priority, that one
+ * is preempted.
  */
 void vgpu_sched_kick(struct vgpu *vgpu)
 {
 	struct vgpu_prt *prt = vgpu->prt;
+	struct vgpu *victim;
 	bool wake;
+	int v;
 
 	spin_lock(&prt->lock);
 	vgpu->kicks++;
@@ -125,6 +142,18 @@ void vgpu_sched_kick(struct vgpu *vgpu)
 	}
 	if (!vgpu->holds)
 		vgpu_sched_set_busy(&prt->sp, &vgpu->se, true);
+	if (wake)
+		WRITE_ONCE(prt->wakes, prt->wakes + 1);
+	v = wake ? vgpu_sched_preempt_victim(&prt->sp, &vgpu->se) : -1;
+	if (v >= 0) {
+		/*
+		 * Under the lock: a member is not unprovisioned before it
+		 * leaves the partition, which takes the lock.
+		 */
+		victim = container_of(prt->sp.ent[v], struct vgpu, se);
+		victim->prio_preemptions++;
+		vgpu->dev->ops->fn_preempt(vgpu->dev, victim->fn);
+	}
 	spin_unlock(&prt->lock);
 	if (wake)
 		vgpu_prt_wake(vgpu->dev, prt);
@@ -201,19 +230,28 @@ void vgpu_sched_apply(struct vgpu_device *dev)
 /* Whether a best-effort engine has something to pick. */
 static bool vgpu_prt_has_work(struct vgpu_prt *prt)
 {
-	bool work = false;
-	u32 i;
+	bool work;
 
 	spin_lock(&prt->lock);
-	for (i = 0; i < prt->sp.n; i++)
-		if (prt->sp.ent[i]->busy && !prt->sp.ent[i]->running)
-			work = true;
+	work = vgpu_sched_has_work(&prt->sp);
 	spin_unlock(&prt->lock);
 	return work;
 }
 
+/*
+ * Whether an idle best-effort engine should pick again: a member it may run,
+ * or a doorbell since it last picked (@wakes then), which may have made a
+ * capped member busy whose credit is back by now.
+ */
+static bool vgpu_prt_wake_cond(struct vgpu_engine *e, struct vgpu_prt *prt,
+			       u64 wakes)
+{
+	return vgpu_prt_has_work(prt) || READ_ONCE(prt->wakes) != wakes ||
+	       READ_ONCE(e->prt) != prt || kthread_should_stop();
+}
+
 static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
-			     bool slot, u64 slice_ns)
+			     bool slot, u64 slice_ns, u64 retry_ns, u64 wakes)
 {
 	if (slot) {
 		ktime_t t = ns_to_ktime(slice_ns);
@@ -231,10 +269,17 @@ static void vgpu_engine_idle(struct vgpu_engine *e, struct vgpu_prt *prt,
 		spin_unlock(&prt->lock);
 		return;
 	}
+	if (retry_ns) {
+		/* Only capped vGPUs have work: until the first may run. */
+		wait_event_interruptible_hrtimeout(e->wq,
+						   vgpu_prt_wake_cond(e, prt,
+								      wakes),
+						   ns_to_ktime(retry_ns));
+		return;
+	}
 	wait_event_interruptible_timeout(e->wq,
-					 vgpu_prt_has_work(prt) ||
-					 READ_ONCE(e->prt) != prt ||
-					 kthread_should_stop(), HZ);
+					 vgpu_prt_wake_cond(e, prt, wakes),
+					 HZ);
 }
 
 static void vgpu_sample(struct vgpu_device *dev, int kind, u64 ns,
@@ -290,7 +335,7 @@ static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 {
 	struct vgpu_sched_pick d;
 	struct vgpu *vgpu = NULL;
-	u64 ran, now, kick = 0, waited = 0;
+	u64 ran, now, kick = 0, waited = 0, wakes;
 	bool slot;
 
 	spin_lock(&prt->lock);
@@ -298,7 +343,8 @@ static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 		spin_unlock(&prt->lock);
 		return;
 	}
-	d = vgpu_sched_pick(&prt->sp);
+	wakes = prt->wakes;
+	d = vgpu_sched_pick(&prt->sp, ktime_get_ns());
 	slot = prt->sp.policy != VGPU_POLICY_BEST_EFFORT;
 	if (d.idx >= 0) {
 		vgpu = container_of(prt->sp.ent[d.idx], struct vgpu, se);
@@ -313,7 +359,8 @@ static void vgpu_engine_step(struct vgpu_engine *e, struct vgpu_prt *prt)
 		vgpu_sample(e->dev, 1, ktime_get_ns() - kick, waited);
 
 	if (!vgpu) {
-		vgpu_engine_idle(e, prt, slot && prt->sp.n, d.slice_ns);
+		vgpu_engine_idle(e, prt, slot && prt->sp.n, d.slice_ns,
+				 d.retry_ns, wakes);
 		return;
 	}
 	/* The device interface: run this function here for one slice. */

@@ -33,7 +33,10 @@
  *       partition                           partition index on the parent
  *       partition_users, partition_share    vGPUs in it now / at most
  *       weight, timeslice_us                scheduling (RW)
- *       busy_ns, slices, preemptions        scheduler counters
+ *       cap_permille, guarantee_permille    quality of service (RW)
+ *       priority                            low|normal|high (RW)
+ *       busy_ns, slices, preemptions,       scheduler counters
+ *       prio_preemptions
  *       commands, bytes, errors, resets,    execution counters
  *       dma_stalls
  *       share_permille                      recent share of its partition
@@ -360,6 +363,9 @@ enum vgpu_sched_field {
 	VGPU_SCHED_WEIGHT,
 	VGPU_SCHED_TIMESLICE_US,
 	VGPU_SCHED_SHARE_PERMILLE,
+	VGPU_SCHED_CAP_PERMILLE,
+	VGPU_SCHED_GUARANTEE_PERMILLE,
+	VGPU_SCHED_PRIO_PREEMPTIONS,
 };
 
 /* Scheduler state under the partition's lock. */
@@ -388,6 +394,15 @@ static u64 vgpu_sched_read(struct vgpu *vgpu, enum vgpu_sched_field what)
 		v = vgpu_sched_share_permille(&vgpu->prt->sp, &vgpu->se,
 					      ktime_get_ns());
 		break;
+	case VGPU_SCHED_CAP_PERMILLE:
+		v = vgpu->se.cap_permille;
+		break;
+	case VGPU_SCHED_GUARANTEE_PERMILLE:
+		v = vgpu->se.guarantee_permille;
+		break;
+	case VGPU_SCHED_PRIO_PREEMPTIONS:
+		v = vgpu->prio_preemptions;
+		break;
 	}
 	spin_unlock(&vgpu->prt->lock);
 	return v;
@@ -409,8 +424,12 @@ VGPU_SCHED_SHOW(preemptions, VGPU_SCHED_PREEMPTIONS)
 static DEVICE_ATTR_RO(preemptions);
 VGPU_SCHED_SHOW(share_permille, VGPU_SCHED_SHARE_PERMILLE)
 static DEVICE_ATTR_RO(share_permille);
+VGPU_SCHED_SHOW(prio_preemptions, VGPU_SCHED_PRIO_PREEMPTIONS)
+static DEVICE_ATTR_RO(prio_preemptions);
 VGPU_SCHED_SHOW(weight, VGPU_SCHED_WEIGHT)
 VGPU_SCHED_SHOW(vgpu_timeslice_us, VGPU_SCHED_TIMESLICE_US)
+VGPU_SCHED_SHOW(cap_permille, VGPU_SCHED_CAP_PERMILLE)
+VGPU_SCHED_SHOW(guarantee_permille, VGPU_SCHED_GUARANTEE_PERMILLE)
 
 static ssize_t weight_store(struct device *d, struct device_attribute *attr,
 			    const char *buf, size_t count)
@@ -453,6 +472,105 @@ static ssize_t vgpu_timeslice_us_store(struct device *d,
 	return count;
 }
 
+/*
+ * Caps and guarantees are checked against each other and the partition's
+ * other guarantees under the partition's lock, so two writes cannot both
+ * fit on their own and overbook it together.
+ */
+static ssize_t cap_permille_store(struct device *d,
+				  struct device_attribute *attr,
+				  const char *buf, size_t count)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	u32 g;
+	u64 cap;
+	int ret;
+
+	ret = vgpu_store_u64(d, "cap_permille", buf, 1, VGPU_CAP_NONE, &cap);
+	if (ret)
+		return ret;
+	spin_lock(&vgpu->prt->lock);
+	g = vgpu->se.guarantee_permille;
+	if (cap >= g)
+		vgpu_sched_set_cap(&vgpu->prt->sp, &vgpu->se, cap);
+	spin_unlock(&vgpu->prt->lock);
+	if (cap < g) {
+		dev_err(d, "cap_permille: %llu is below its guarantee_permille %u\n",
+			cap, g);
+		return -EINVAL;
+	}
+	return count;
+}
+static DEVICE_ATTR_RW(cap_permille);
+
+static ssize_t guarantee_permille_store(struct device *d,
+					struct device_attribute *attr,
+					const char *buf, size_t count)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	u32 sum, cap, engines;
+	u64 g;
+	int ret;
+
+	ret = vgpu_store_u64(d, "guarantee_permille", buf, 0, VGPU_PERMILLE,
+			     &g);
+	if (ret)
+		return ret;
+	spin_lock(&vgpu->prt->lock);
+	ret = vgpu_sched_check_guarantee(&vgpu->prt->sp, &vgpu->se, g, &sum);
+	if (!ret)
+		vgpu->se.guarantee_permille = g;
+	cap = vgpu->se.cap_permille;
+	engines = vgpu->prt->sp.engines;
+	spin_unlock(&vgpu->prt->lock);
+	switch (ret) {
+	case -ENOSPC:
+		dev_err(d, "guarantee_permille: %llu does not fit: partition %d's other vGPUs are guaranteed %u of 1000\n",
+			g, vgpu->part, sum);
+		break;
+	case -ERANGE:
+		dev_err(d, "guarantee_permille: %llu is more than one of partition %d's %u engines (%u)\n",
+			g, vgpu->part, engines, VGPU_PERMILLE / engines);
+		break;
+	case -EINVAL:
+		dev_err(d, "guarantee_permille: %llu is above its cap_permille %u\n",
+			g, cap);
+		break;
+	}
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(guarantee_permille);
+
+static ssize_t priority_show(struct device *d, struct device_attribute *attr,
+			     char *buf)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	s32 prio;
+
+	spin_lock(&vgpu->prt->lock);
+	prio = vgpu->se.prio;
+	spin_unlock(&vgpu->prt->lock);
+	return sysfs_emit(buf, "%s\n", vgpu_prio_name(prio));
+}
+
+static ssize_t priority_store(struct device *d, struct device_attribute *attr,
+			      const char *buf, size_t count)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	int prio = vgpu_prio_parse(buf, count);
+
+	if (prio == -EINVAL) {
+		dev_err(d, "priority: '%.*s' is not low, normal or high\n",
+			(int)strcspn(buf, "\n"), buf);
+		return -EINVAL;
+	}
+	spin_lock(&vgpu->prt->lock);
+	vgpu->se.prio = prio;
+	spin_unlock(&vgpu->prt->lock);
+	return count;
+}
+static DEVICE_ATTR_RW(priority);
+
 static ssize_t state_show(struct device *d, struct device_attribute *attr,
 			  char *buf)
 {
@@ -489,9 +607,13 @@ static struct attribute *vgpu_instance_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_weight.attr,
 	&dev_attr_vgpu_timeslice_us.attr,
+	&dev_attr_cap_permille.attr,
+	&dev_attr_guarantee_permille.attr,
+	&dev_attr_priority.attr,
 	&dev_attr_busy_ns.attr,
 	&dev_attr_slices.attr,
 	&dev_attr_preemptions.attr,
+	&dev_attr_prio_preemptions.attr,
 	&dev_attr_share_permille.attr,
 	&dev_attr_commands.attr,
 	&dev_attr_bytes.attr,

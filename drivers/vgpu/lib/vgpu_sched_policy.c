@@ -35,9 +35,53 @@
  * carries the difference into its next slot, so that over time every slot
  * averages exactly one time slice.
  *
+ * Each vGPU may also have a cap, a guarantee and a priority (see "quality
+ * of service" below).
+ *
  * The recent share a vGPU reports is its run time over the current and the
  * previous window of about VGPU_SHARE_WINDOW_NS, divided by the partition's
  * time (elapsed time x engines) over the span of those two windows.
+ */
+
+/**
+ * DOC: quality of service
+ *
+ * Caps and guarantees are per mille of the partition's time (elapsed time x
+ * engines), the unit share_permille reports. Both are kept as run-time
+ * credit, brought up to date by the clock at every pick and charge:
+ *
+ * - Cap: a capped vGPU earns cap x elapsed x engines / 1000 of credit all
+ *   the time, banks at most one of its slices, and every run is charged to
+ *   it. At zero or below it is throttled: no policy picks it until the
+ *   credit is positive again, even if the engines would otherwise idle. A
+ *   best-effort engine with only throttled work sleeps until the first
+ *   credit comes back (&vgpu_sched_pick.retry_ns); an equal- or fixed-share
+ *   slot whose owner is throttled stays idle like that of an idle owner.
+ *   Since a slice may overrun the credit, it owes the overrun, so over any
+ *   span it runs at most its cap plus one slice.
+ *
+ * - Guarantee (best effort): a busy vGPU earns guarantee x elapsed x engines
+ *   / 1000 of credit (none while idle: nothing is banked by idling, and a
+ *   positive balance is dropped when it wakes). A busy vGPU with positive
+ *   credit is picked before any vGPU picked by virtual time, the largest
+ *   credit first, and that slice is paid from the credit, not charged to its
+ *   virtual time. The weights therefore share only what the guarantees leave:
+ *   a busy vGPU gets its guarantee plus weight / (sum of busy weights) of the
+ *   rest, then caps clip that and what they clip goes to the others by
+ *   weight. Admission (vgpu_sched_check_guarantee()) keeps the guarantees of
+ *   a partition within its whole time and each within one engine (a vGPU
+ *   runs on one engine at a time) and its cap. Under equal and fixed share
+ *   the slot rounds are the guarantee, and weights and guarantees change
+ *   nothing.
+ *
+ * - Priority (best effort, latency only): a vGPU woken by a doorbell while a
+ *   busy vGPU of lower priority is in the partition is boosted: it is picked
+ *   before anything else once (caps still hold), and if every engine is
+ *   running a slice, the engine whose vGPU has the lowest priority below its
+ *   own is told to preempt (vgpu_sched_preempt_victim()), which ends that
+ *   slice at its next work-unit boundary. The boosted slice is charged like
+ *   any other, so priorities move latency, not shares. With equal
+ *   priorities nothing changes.
  */
 #include "vgpu_sched_policy.h"
 
@@ -170,17 +214,27 @@ EXPORT_SYMBOL_VGPU(vgpu_sched_remove);
  * @busy: whether it has work now
  *
  * A vGPU that becomes busy under best effort starts no earlier than the
- * busy vGPU furthest behind, so time spent idle is not banked.
+ * busy vGPU furthest behind, so time spent idle is not banked; it drops any
+ * guarantee credit it had, and is boosted if it outranks a busy vGPU.
  */
 void vgpu_sched_set_busy(struct vgpu_sched_part *p,
 			 struct vgpu_sched_entity *e, bool busy)
 {
 	if (busy && !e->busy) {
 		u64 min = vgpu_min_vtime(p, e);
+		u32 i;
 
 		if (e->vtime < min)
 			e->vtime = min;
+		if (e->g_credit > 0)
+			e->g_credit = 0;
+		for (i = 0; i < p->n; i++)
+			if (p->ent[i] != e && p->ent[i]->busy &&
+			    p->ent[i]->prio < e->prio)
+				e->boost = true;
 	}
+	if (!busy)
+		e->boost = false;
 	e->busy = busy;
 }
 EXPORT_SYMBOL_VGPU(vgpu_sched_set_busy);
@@ -193,28 +247,326 @@ static u64 vgpu_slice_of(const struct vgpu_sched_part *p,
 	return p->timeslice_ns;
 }
 
+static bool vgpu_capped(const struct vgpu_sched_entity *e)
+{
+	return e->cap_permille && e->cap_permille < VGPU_CAP_NONE;
+}
+
+/* Credits are in VGPU_PERMILLE-ths of a ns; @hi_ns is the bank in ns. */
+static s64 vgpu_clamp_credit(s64 v, u64 hi_ns)
+{
+	s64 lo = -(s64)(VGPU_QOS_DEBT_MAX_NS * VGPU_PERMILLE);
+	s64 hi = (s64)(hi_ns * VGPU_PERMILLE);
+
+	return v > hi ? hi : v < lo ? lo : v;
+}
+
+/* Credit earned at @permille of @engines engines over @dt_ns. */
+static s64 vgpu_qos_earned(u32 permille, u32 engines, u64 dt_ns)
+{
+	return (s64)(dt_ns * permille * (engines ? engines : 1));
+}
+
+/* Credit a run of @ran_ns costs. */
+static s64 vgpu_qos_cost(u64 ran_ns)
+{
+	return (s64)(ran_ns * VGPU_PERMILLE);
+}
+
+/* Smallest virtual time among busy vGPUs not throttled, skipping @x. */
+static u64 vgpu_min_vtime_runnable(const struct vgpu_sched_part *p,
+				   const struct vgpu_sched_entity *x)
+{
+	bool found = false;
+	u64 min = x->vtime;
+	u32 i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct vgpu_sched_entity *e = p->ent[i];
+
+		if (e == x || !e->busy || e->throttled)
+			continue;
+		if (!found || e->vtime < min)
+			min = e->vtime;
+		found = true;
+	}
+	return min;
+}
+
+static void vgpu_set_throttled(struct vgpu_sched_part *p,
+			       struct vgpu_sched_entity *e)
+{
+	bool was = e->throttled;
+
+	e->throttled = vgpu_capped(e) && e->cap_credit <= 0;
+	/* Like an idle vGPU, a throttled one banks no virtual time. */
+	if (was && !e->throttled) {
+		u64 min = vgpu_min_vtime_runnable(p, e);
+
+		if (e->vtime < min)
+			e->vtime = min;
+	}
+}
+
+/* Credit caps and guarantees for the time since the last call. */
+static void vgpu_qos_advance(struct vgpu_sched_part *p, u64 now_ns)
+{
+	u64 dt = now_ns > p->clock_ns ? now_ns - p->clock_ns : 0;
+	u32 i;
+
+	if (!dt)
+		return;
+	p->clock_ns = now_ns;
+	/* Banks are at most a slice or two: a longer gap earns no more. */
+	if (dt > VGPU_TIMESLICE_MAX_NS)
+		dt = VGPU_TIMESLICE_MAX_NS;
+	for (i = 0; i < p->n; i++) {
+		struct vgpu_sched_entity *e = p->ent[i];
+		u64 slice = vgpu_slice_of(p, e);
+
+		if (vgpu_capped(e))
+			e->cap_credit = vgpu_clamp_credit(e->cap_credit +
+				vgpu_qos_earned(e->cap_permille, p->engines, dt),
+				slice);
+		if (e->guarantee_permille && e->busy)
+			e->g_credit = vgpu_clamp_credit(e->g_credit +
+				vgpu_qos_earned(e->guarantee_permille,
+						p->engines, dt), 2 * slice);
+		vgpu_set_throttled(p, e);
+	}
+}
+
+/* How long until the first throttled busy vGPU may run again; 0: none. */
+static u64 vgpu_qos_retry(const struct vgpu_sched_part *p)
+{
+	u64 best = 0;
+	u32 i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct vgpu_sched_entity *e = p->ent[i];
+		u64 rate = (u64)e->cap_permille * (p->engines ? p->engines : 1);
+		u64 ns;
+
+		if (!e->busy || e->running || !e->throttled || !rate)
+			continue;
+		ns = ((u64)-e->cap_credit + rate - 1) / rate + 1;
+		if (!best || ns < best)
+			best = ns;
+	}
+	return best;
+}
+
+/*
+ * Pick class of a runnable vGPU under best effort: 2 boosted, 1 owed by
+ * its guarantee, 0 by virtual time.
+ */
+static int vgpu_pick_class(const struct vgpu_sched_entity *e)
+{
+	if (e->boost)
+		return 2;
+	return e->guarantee_permille && e->g_credit > 0;
+}
+
+/* Whether @e goes before @best (ties keep the earlier in rotation). */
+static bool vgpu_pick_before(const struct vgpu_sched_entity *e,
+			     const struct vgpu_sched_entity *best)
+{
+	int ce = vgpu_pick_class(e), cb = vgpu_pick_class(best);
+
+	if (ce != cb)
+		return ce > cb;
+	if (ce == 2)
+		return e->prio > best->prio;
+	if (ce == 1)
+		return e->g_credit > best->g_credit;
+	if (e->vtime != best->vtime)
+		return e->vtime < best->vtime;
+	return e->prio > best->prio;
+}
+
+static bool vgpu_runnable(const struct vgpu_sched_entity *e)
+{
+	return e->busy && !e->running && !e->throttled;
+}
+
 static struct vgpu_sched_pick vgpu_pick_best_effort(struct vgpu_sched_part *p)
 {
 	struct vgpu_sched_pick d = { .idx = -1, .reserved = -1 };
+	struct vgpu_sched_entity *e;
 	u32 k;
 
 	for (k = 0; k < p->n; k++) {
 		u32 i = (p->cursor + k) % p->n;
-		const struct vgpu_sched_entity *e = p->ent[i];
 
-		if (!e->busy || e->running)
+		e = p->ent[i];
+		if (!vgpu_runnable(e))
 			continue;
-		if (d.idx < 0 || e->vtime < p->ent[d.idx]->vtime)
+		if (d.idx < 0 || vgpu_pick_before(e, p->ent[d.idx]))
 			d.idx = i;
 	}
 	if (d.idx < 0) {
 		d.slice_ns = p->timeslice_ns;
+		d.retry_ns = vgpu_qos_retry(p);
 		return d;
 	}
+	e = p->ent[d.idx];
 	p->cursor = (d.idx + 1) % p->n;
-	d.slice_ns = vgpu_slice_of(p, p->ent[d.idx]);
+	d.slice_ns = vgpu_slice_of(p, e);
+	e->g_run = e->guarantee_permille && e->g_credit > 0;
+	e->boost = false;
 	return d;
 }
+
+/**
+ * vgpu_sched_has_work() - whether a pick would find a vGPU to run now
+ * @p: the partition
+ *
+ * Throttled vGPUs do not count (as of the last pick or charge).
+ *
+ * Return: true if a busy vGPU is neither running nor throttled.
+ */
+bool vgpu_sched_has_work(const struct vgpu_sched_part *p)
+{
+	u32 i;
+
+	for (i = 0; i < p->n; i++)
+		if (vgpu_runnable(p->ent[i]))
+			return true;
+	return false;
+}
+EXPORT_SYMBOL_VGPU(vgpu_sched_has_work);
+
+/**
+ * vgpu_sched_preempt_victim() - whose slice a boosted vGPU cuts short
+ * @p: the partition
+ * @e: a vGPU that just became busy
+ *
+ * Under best effort, when @e was boosted and every engine of the partition
+ * is running a slice, the running vGPU of lowest priority below @e's (the
+ * first such in seat order) should be preempted so that @e runs at the next
+ * work-unit boundary.
+ *
+ * Return: the victim's index in &vgpu_sched_part.ent, or -1 for none.
+ */
+int vgpu_sched_preempt_victim(const struct vgpu_sched_part *p,
+			      const struct vgpu_sched_entity *e)
+{
+	u32 i, running = 0;
+	int victim = -1;
+
+	if (p->policy != VGPU_POLICY_BEST_EFFORT || !e->boost || e->throttled)
+		return -1;
+	for (i = 0; i < p->n; i++) {
+		const struct vgpu_sched_entity *r = p->ent[i];
+
+		if (!r->running)
+			continue;
+		running++;
+		if (r->prio < e->prio &&
+		    (victim < 0 || r->prio < p->ent[victim]->prio))
+			victim = i;
+	}
+	return running < p->engines ? -1 : victim;
+}
+EXPORT_SYMBOL_VGPU(vgpu_sched_preempt_victim);
+
+/**
+ * vgpu_sched_guarantee_sum() - the guarantees of a partition, added up
+ * @p: the partition
+ *
+ * Return: the sum of its vGPUs' guarantees, per mille.
+ */
+u32 vgpu_sched_guarantee_sum(const struct vgpu_sched_part *p)
+{
+	u32 i, sum = 0;
+
+	for (i = 0; i < p->n; i++)
+		sum += p->ent[i]->guarantee_permille;
+	return sum;
+}
+EXPORT_SYMBOL_VGPU(vgpu_sched_guarantee_sum);
+
+/**
+ * vgpu_sched_check_guarantee() - admission of a new guarantee
+ * @p: the partition
+ * @e: the vGPU, in @p
+ * @g: its proposed guarantee, per mille of the partition
+ * @sum: set to the sum of the other vGPUs' guarantees
+ *
+ * Return: 0 if @g fits; -ENOSPC if @g and the others' guarantees add up past
+ * VGPU_PERMILLE; -ERANGE if @g is more than one engine of the partition
+ * (VGPU_PERMILLE / engines: a vGPU runs on one engine at a time); -EINVAL
+ * if @g is above the vGPU's cap.
+ */
+int vgpu_sched_check_guarantee(const struct vgpu_sched_part *p,
+			       const struct vgpu_sched_entity *e, u32 g,
+			       u32 *sum)
+{
+	*sum = vgpu_sched_guarantee_sum(p) - e->guarantee_permille;
+	if (g > VGPU_PERMILLE / (p->engines ? p->engines : 1))
+		return -ERANGE;
+	if (vgpu_capped(e) && g > e->cap_permille)
+		return -EINVAL;
+	if (*sum + g > VGPU_PERMILLE)
+		return -ENOSPC;
+	return 0;
+}
+EXPORT_SYMBOL_VGPU(vgpu_sched_check_guarantee);
+
+/**
+ * vgpu_sched_set_cap() - change a vGPU's cap
+ * @p: its partition
+ * @e: the vGPU
+ * @cap: per mille of the partition, VGPU_CAP_NONE for none
+ *
+ * The new cap starts with no credit and no debt; a vGPU it stops
+ * throttling banks no virtual time for the time it was throttled.
+ */
+void vgpu_sched_set_cap(struct vgpu_sched_part *p,
+			struct vgpu_sched_entity *e, u32 cap)
+{
+	e->cap_permille = cap;
+	e->cap_credit = 0;
+	vgpu_set_throttled(p, e);
+}
+EXPORT_SYMBOL_VGPU(vgpu_sched_set_cap);
+
+static const char *const vgpu_prio_names[] = { "low", "normal", "high" };
+
+/**
+ * vgpu_prio_name() - the sysfs name of a priority
+ * @prio: enum vgpu_prio
+ *
+ * Return: "low", "normal" or "high", or "?" for an out-of-range value.
+ */
+const char *vgpu_prio_name(s32 prio)
+{
+	if (prio < VGPU_PRIO_LOW || prio > VGPU_PRIO_HIGH)
+		return "?";
+	return vgpu_prio_names[prio - VGPU_PRIO_LOW];
+}
+EXPORT_SYMBOL_VGPU(vgpu_prio_name);
+
+/**
+ * vgpu_prio_parse() - a priority from its name
+ * @s: text, not necessarily NUL-terminated; one trailing newline is ignored
+ * @len: characters in @s
+ *
+ * Return: the enum vgpu_prio, or -EINVAL (which is not a priority).
+ */
+int vgpu_prio_parse(const char *s, size_t len)
+{
+	int i;
+
+	if (len && s[len - 1] == '\n')
+		len--;
+	for (i = 0; i <= VGPU_PRIO_HIGH - VGPU_PRIO_LOW; i++)
+		if (strlen(vgpu_prio_names[i]) == len &&
+		    !memcmp(vgpu_prio_names[i], s, len))
+			return i + VGPU_PRIO_LOW;
+	return -EINVAL;
+}
+EXPORT_SYMBOL_VGPU(vgpu_prio_parse);
 
 /* One slice corrected by what earlier slots ran short (or long). */
 static u64 vgpu_slot_len(const struct vgpu_sched_part *p, s64 debt)
@@ -245,7 +597,7 @@ static struct vgpu_sched_pick vgpu_pick_slot(struct vgpu_sched_part *p,
 	p->cursor = (slot + 1) % slots;
 	if (slot >= p->n)
 		return d;
-	if (p->ent[slot]->busy && !p->ent[slot]->running) {
+	if (vgpu_runnable(p->ent[slot])) {
 		d.idx = slot;
 		d.slice_ns = vgpu_slot_len(p, p->ent[slot]->slot_debt_ns);
 	} else {
@@ -257,14 +609,16 @@ static struct vgpu_sched_pick vgpu_pick_slot(struct vgpu_sched_part *p,
 /**
  * vgpu_sched_pick() - what an engine of the partition runs next
  * @p: the partition
+ * @now_ns: the clock
  *
  * The caller marks the picked vGPU running until it accounts the slice.
  *
- * Return: the decision; idx -1 means idle for slice_ns (or until work
- * arrives, for best effort).
+ * Return: the decision; idx -1 means idle for slice_ns (or, for best
+ * effort, until work arrives or retry_ns passes).
  */
-struct vgpu_sched_pick vgpu_sched_pick(struct vgpu_sched_part *p)
+struct vgpu_sched_pick vgpu_sched_pick(struct vgpu_sched_part *p, u64 now_ns)
 {
+	vgpu_qos_advance(p, now_ns);
 	switch (p->policy) {
 	case VGPU_POLICY_EQUAL_SHARE:
 		return vgpu_pick_slot(p, p->n);
@@ -345,6 +699,9 @@ EXPORT_SYMBOL_VGPU(vgpu_sched_index);
  * @idx: the vGPU that ran
  * @ran_ns: how long it ran
  * @now_ns: the clock at the end of the slice
+ *
+ * The run is charged to its cap, and either to its guarantee (if it was
+ * picked for it) or to its virtual time.
  */
 void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
 			u64 now_ns)
@@ -353,6 +710,7 @@ void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
 
 	if (idx < 0 || (u32)idx >= p->n)
 		return;
+	vgpu_qos_advance(p, now_ns);
 	e = p->ent[idx];
 	e->busy_ns += ran_ns;
 	e->slices++;
@@ -361,7 +719,19 @@ void vgpu_sched_account(struct vgpu_sched_part *p, int idx, u64 ran_ns,
 						  (s64)p->timeslice_ns -
 						  (s64)ran_ns);
 	vgpu_window_charge(&e->win, ran_ns, now_ns);
-	e->vtime += ran_ns * VGPU_WEIGHT_MAX / (e->weight ? e->weight : 1);
+	if (vgpu_capped(e))
+		e->cap_credit = vgpu_clamp_credit(e->cap_credit -
+						  vgpu_qos_cost(ran_ns),
+						  vgpu_slice_of(p, e));
+	if (e->g_run && p->policy == VGPU_POLICY_BEST_EFFORT)
+		e->g_credit = vgpu_clamp_credit(e->g_credit -
+						vgpu_qos_cost(ran_ns),
+						2 * vgpu_slice_of(p, e));
+	else
+		e->vtime += ran_ns * VGPU_WEIGHT_MAX /
+			    (e->weight ? e->weight : 1);
+	e->g_run = false;
+	vgpu_set_throttled(p, e);
 }
 EXPORT_SYMBOL_VGPU(vgpu_sched_account);
 

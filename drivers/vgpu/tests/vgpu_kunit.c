@@ -271,7 +271,7 @@ static void vgpu_kunit_sched_weights(struct kunit *test)
 	vgpu_sched_set_busy(&p, &a, true);
 	vgpu_sched_set_busy(&p, &b, true);
 	for (i = 0; i < 4000; i++) {
-		struct vgpu_sched_pick d = vgpu_sched_pick(&p);
+		struct vgpu_sched_pick d = vgpu_sched_pick(&p, now);
 
 		KUNIT_ASSERT_GE(test, d.idx, 0);
 		now += d.slice_ns;
@@ -294,7 +294,7 @@ static void vgpu_kunit_sched_fixed(struct kunit *test)
 	vgpu_sched_set_busy(&p, &a, true);
 	vgpu_sched_set_busy(&p, &b, true);
 	for (i = 0; i < 400; i++) {
-		struct vgpu_sched_pick d = vgpu_sched_pick(&p);
+		struct vgpu_sched_pick d = vgpu_sched_pick(&p, 0);
 
 		if (d.idx < 0)
 			idle++;

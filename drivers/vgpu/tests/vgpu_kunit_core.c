@@ -4,7 +4,8 @@
  * threads reach the device only through struct vgpu_device_ops, so a device
  * that merely counts what it is asked to do shows what the core does: every
  * function with work runs and is charged what it reports, a held function
- * is preempted and not run until released, and the control state follows.
+ * is preempted and not run until released, the control state follows, and
+ * a doorbell of higher priority preempts the function running.
  *
  * The core functions these cases call are exported only to KUnit
  * (EXPORT_SYMBOL_IF_KUNIT), on kernels with CONFIG_KUNIT.
@@ -235,9 +236,50 @@ static void vgpu_kunit_core_hold_and_release(struct kunit *test)
 	atomic64_set(&f->left[0], 0);
 }
 
+static void vgpu_fake_set_prio(struct vgpu_fake *f, u32 fn, s32 prio)
+{
+	struct vgpu *v = f->vgpu[fn];
+
+	spin_lock(&v->prt->lock);
+	v->se.prio = prio;
+	spin_unlock(&v->prt->lock);
+}
+
+/*
+ * A high-priority function's doorbell, while a low-priority one runs on the
+ * only engine, preempts that one (which counts it), and only that one. The
+ * doorbell may fall between two of its runs, when there is nothing to
+ * preempt, so it is rung until a preemption is seen.
+ */
+static void vgpu_kunit_core_priority_preempts(struct kunit *test)
+{
+	struct vgpu_fake *f = test->priv;
+	struct vgpu *low = f->vgpu[0];
+	u64 counted;
+	int i;
+
+	vgpu_fake_set_prio(f, 0, VGPU_PRIO_LOW);
+	vgpu_fake_set_prio(f, 1, VGPU_PRIO_HIGH);
+	vgpu_fake_give(f, 0, 1LL << 40);
+	usleep_range(5000, 6000);
+	for (i = 0; i < 200 && !atomic64_read(&f->preempts[0]); i++) {
+		vgpu_fake_give(f, 1, 1);
+		KUNIT_ASSERT_TRUE(test, vgpu_fake_drained(f, 1, 2000));
+		usleep_range(2000, 3000);
+	}
+	KUNIT_EXPECT_GT(test, atomic64_read(&f->preempts[0]), 0);
+	KUNIT_EXPECT_EQ(test, 0, atomic64_read(&f->preempts[1]));
+	spin_lock(&low->prt->lock);
+	counted = low->prio_preemptions;
+	spin_unlock(&low->prt->lock);
+	KUNIT_EXPECT_EQ(test, (u64)atomic64_read(&f->preempts[0]), counted);
+	atomic64_set(&f->left[0], 0);
+}
+
 static struct kunit_case vgpu_kunit_core_cases[] = {
 	KUNIT_CASE(vgpu_kunit_core_runs_and_charges),
 	KUNIT_CASE(vgpu_kunit_core_hold_and_release),
+	KUNIT_CASE(vgpu_kunit_core_priority_preempts),
 	{}
 };
 
