@@ -16,6 +16,9 @@
 #           ── scripts/e2e/guest-run.sh ──> guest A, mdev (nested TCG, 256 MiB)
 #           ── scripts/e2e/guest-run.sh ──> guest B, VF 1 (nested TCG, 256 MiB)
 #           ── scripts/e2e/guest-run.sh ──> guest C, VF 2 (nested TCG, 256 MiB)
+#       and then, in check mode, scripts/e2e/migrate-e2e.sh: guest M on an
+#       mdev vGPU, live-migrated to a second vGPU, suspended to a file and
+#       resumed on a third, its workload verified throughout
 #
 # Nested TCG is slow (about 40x native for the guest kernel), so everything
 # the guests need is prepared here, at native speed, and cached: the
@@ -28,7 +31,8 @@
 # vgpu_guest.ko with `make modules`, the guest tools and tools/e2e with
 # their own Makefiles; all do nothing when up to date), boots the outer VM with the repository as the
 # share, so the logs land in out/e2e/ here, and exits with host-e2e.sh's
-# status.  Run time on the 2-core CI machine: about 4 to 6 minutes.
+# status.  Run time on the 2-core CI machine: about 4 to 6 minutes, and 4
+# more for the migration run of check mode.
 set -euo pipefail
 
 PROG=$(basename "$0")
@@ -119,6 +123,9 @@ if ((VFS)); then
     # booting at once, 9 of 14 nested boots in two runs took the early-boot
     # oops (guest-run.sh); under this QEMU 10.0 none of the next 3 did.
     VF_OPT=(--vf-profiles "dedicated,shared" --guest-qemu "$QEMU")
+    # make check also migrates a guest live, suspends and resumes it: that
+    # needs QEMU 8.1 or later, which this build is.
+    [[ $MODE != check ]] || VF_OPT+=(--migration)
 fi
 
 # ---- the outer VM -----------------------------------------------------------------

@@ -63,6 +63,11 @@ Options:
   --append ARGS      extra kernel command-line arguments
   --qemu-arg ARG     extra QEMU argument (repeatable, one word each)
   --env NAME=VALUE   set NAME=VALUE for the job (repeatable)
+  --vfio-opt OPT     add ,OPT to every vfio-pci device (e.g. enable-migration=on)
+  --qmp PATH         QMP socket at PATH (server, not waited for)
+  --incoming URI     receive a migrated guest (QEMU -incoming URI) instead of
+                     booting one: same options as the source's, one attempt;
+                     the job's E2E-EXIT comes on this guest's console
   -q, --quiet        no progress lines on stderr
   -h, --help         show this help
 EOF
@@ -107,6 +112,7 @@ BASE_CMDLINE+=" initcall_blacklist=crypto_kdf108_init,jent_mod_init,load_system_
 BASE_CMDLINE+=",i8042_init,cmos_init,trace_eval_init,init_encrypted,inet6_init"
 BASE_CMDLINE+=",bpf_tcp_ca_kfunc_init,bpf_dummy_struct_ops_init,param_sysfs_builtin_init,dmi_sysfs_init"
 TSC_KHZ=auto QEMU_BIN=qemu-system-x86_64 INITRD="" JOB="" NAME=guest LOG="" CTL="" MEM=256 TIMEOUT=600 KERNEL=""
+QMP="" INCOMING="" VFIO_OPT=""
 APPEND="" QUIET=0
 VGPUS=() QEMU_EXTRA=() JOB_ENV=()
 while (($# > 0)); do
@@ -126,6 +132,9 @@ while (($# > 0)); do
         --append) APPEND+=" ${2?}"; shift 2 ;;
         --qemu-arg) QEMU_EXTRA+=("${2:?}"); shift 2 ;;
         --env) JOB_ENV+=("${2:?}"); shift 2 ;;
+        --qmp) QMP=${2:?}; shift 2 ;;
+        --vfio-opt) VFIO_OPT+=",${2:?}"; shift 2 ;;
+        --incoming) INCOMING=${2:?}; shift 2 ;;
         -q | --quiet) QUIET=1; shift ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
@@ -214,12 +223,14 @@ fi
 for u in ${VGPUS[@]+"${VGPUS[@]}"}; do
     # rombar=0: the vGPU has no option ROM; don't let firmware look for one.
     if [[ -d /sys/bus/mdev/devices/$u ]]; then
-        QEMU_ARGS+=(-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$u,rombar=0")
+        QEMU_ARGS+=(-device "vfio-pci,sysfsdev=/sys/bus/mdev/devices/$u,rombar=0$VFIO_OPT")
     else
-        QEMU_ARGS+=(-device "vfio-pci,host=$u,rombar=0")
+        QEMU_ARGS+=(-device "vfio-pci,host=$u,rombar=0$VFIO_OPT")
     fi
 done
 QEMU_ARGS+=(${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"})
+[[ -z $QMP ]] || QEMU_ARGS+=(-qmp "unix:$QMP,server=on,wait=off")
+[[ -z $INCOMING ]] || QEMU_ARGS+=(-incoming "$INCOMING")
 
 # run_qemu: one boot; sets start, booted (empty if the job never started),
 # end and qemu_rc, and leaves the console in $LOG.
@@ -235,7 +246,9 @@ run_qemu() {
     # Note when the job starts (the guest's /init says E2E-BOOTED), for the
     # boot time.  Polled once a second: cheap, and precise enough here.
     booted=""
-    while kill -0 "$QEMU_PID" 2>/dev/null; do
+    # A migrated guest booted elsewhere: its job runs from the start.
+    [[ -z $INCOMING ]] || booted=$start
+    while [[ -z $booted ]] && kill -0 "$QEMU_PID" 2>/dev/null; do
         if grep -q '^E2E-BOOTED' "$LOG" 2>/dev/null; then
             booted=$(now)
             progress "booted in $(elapsed "$start" "$booted") s; job running"
@@ -274,6 +287,7 @@ run_qemu() {
 # not always panic: a dying kworker can leave the kernel hung until the
 # timeout, so run_qemu() stops a guest as soon as its console shows one.
 BOOT_ATTEMPTS=5
+[[ -z $INCOMING ]] || BOOT_ATTEMPTS=1
 for ((attempt = 1; attempt <= BOOT_ATTEMPTS; attempt++)); do
     msg="booting (${#VGPUS[@]} vGPU, $MEM MiB, log $LOG"
     ((attempt == 1)) || msg+=", attempt $attempt"

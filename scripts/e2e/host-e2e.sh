@@ -94,6 +94,8 @@ Options:
   --vf-profiles B,C   guests B and C on VFs 1 and 2 of the vgpu PF, with
                       these profiles (default: no VF guests)
   --guest-qemu BIN    QEMU for the guests (default: qemu-system-x86_64)
+  --migration         afterwards, live-migrate, suspend and resume a guest
+                      (scripts/e2e/migrate-e2e.sh; needs --guest-qemu 8.1+)
   --seconds N         workload length in seconds (default 20)
   --repeat N          demo: vgpu-run -r N, commands per job (default 32)
   --policy NAME       sched_policy to set (default: leave the default)
@@ -117,7 +119,7 @@ fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print 0; else printf "%.3f
 MODE=demo INITRD="" KERNEL="" VGPU_KO=$TOP/vgpu.ko OUT=$TOP/out/e2e VF_PROFILES=""
 GUEST_QEMU=qemu-system-x86_64
 LOAD_TOOL=$TOP/tools/e2e/vgpu_load NEIGHBOUR=1 PROFILES=split,shared
-SECONDS_=20 POLICY="" TIMEOUT=720 REPEAT=32
+SECONDS_=20 POLICY="" TIMEOUT=720 REPEAT=32 MIGRATION=0
 while (($# > 0)); do
     case $1 in
         --mode) MODE=${2:?}; shift 2 ;;
@@ -129,6 +131,7 @@ while (($# > 0)); do
         --profiles) PROFILES=${2:?}; shift 2 ;;
         --vf-profiles) VF_PROFILES=${2:?}; shift 2 ;;
         --guest-qemu) GUEST_QEMU=${2:?}; shift 2 ;;
+        --migration) MIGRATION=1; shift ;;
         --seconds) SECONDS_=${2:?}; shift 2 ;;
         --repeat) REPEAT=${2:?}; shift 2 ;;
         --policy) POLICY=${2:?}; shift 2 ;;
@@ -879,10 +882,19 @@ else
     grep -A3 -E '^FAIL' "$OUT/checks.txt" || true
 fi
 # Exit status: in check mode any failed check; in demo mode, the guests'.
+rc=0
 if [[ $MODE == check ]]; then
-    ((NFAIL == 0))
+    ((NFAIL == 0)) || rc=1
 else
     for g in "${GUESTS[@]}"; do
-        ((G_STATUS[$g] == 0)) || exit 1
+        ((G_STATUS[$g] == 0)) || rc=1
     done
 fi
+# Then, in the same VM, migration, suspend and resume of a guest
+# (scripts/e2e/migrate-e2e.sh; its checks print as ours do).
+if ((MIGRATION)); then
+    say "migration, suspend and resume of a guest with an mdev vGPU"
+    "$SCRIPT_DIR/migrate-e2e.sh" --initrd "$INITRD" --kernel "$KERNEL" \
+        --guest-qemu "$(command -v "$GUEST_QEMU")" --vgpu-ko "$VGPU_KO" --out "$OUT" || rc=1
+fi
+exit "$rc"

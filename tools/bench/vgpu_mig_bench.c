@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu_mig_bench: what migrating an mdev vGPU costs, measured as a VMM
+ * does it through VFIO migration v2: bytes in the pre-copy and stop-copy
+ * phases and the device's downtime (from stopping the source to the
+ * target running: the stop-copy read plus the target's load), for
+ * windows of two sizes, an idle and a busy guest, with and without
+ * pre-copy. Run in a test VM by scripts/bench-mig.sh, which loads the
+ * driver with the profiles "mig32" (32 MiB) and "mig256" (256 MiB).
+ *
+ * The busy guest keeps the engines computing GEMMs in a 2 MiB working set
+ * and writes WS_PAGES pages of its window through the mapping between the
+ * pre-copy passes: what a guest with a small working set does.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vgpu_vfio.h"
+
+#ifndef VFIO_MIG_GET_PRECOPY_INFO	/* Debian 12's headers are 6.1's */
+#define VFIO_DEVICE_STATE_PRE_COPY	6
+#endif
+
+#define TYPES	"/sys/class/vgpu/vgpu0/mdev_supported_types"
+#define DEVS	"/sys/bus/mdev/devices"
+#define WS_PAGES	64
+#define GM	32
+#define GN	32
+#define GK	16384
+
+struct stream {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+static int sys_write(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fputs(val, f) >= 0;
+	return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+static int create(const char *type, char *uuid)
+{
+	char path[256];
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "r");
+
+	if (!f || !fgets(uuid, 40, f))
+		return -1;
+	fclose(f);
+	uuid[strcspn(uuid, "\n")] = 0;
+	snprintf(path, sizeof(path), TYPES "/vgpu-%s/create", type);
+	return sys_write(path, uuid);
+}
+
+static void destroy(const char *uuid)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), DEVS "/%s/remove", uuid);
+	sys_write(path, "1");
+}
+
+static int mig_set(int fd, __u32 state, int *data_fd)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_mig_state s;
+	} a;
+
+	memset(&a, 0, sizeof(a));
+	a.f.argsz = sizeof(a);
+	a.f.flags = VFIO_DEVICE_FEATURE_SET |
+		    VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
+	a.s.device_state = state;
+	if (ioctl(fd, VFIO_DEVICE_FEATURE, &a))
+		return -errno;
+	if (data_fd)
+		*data_fd = a.s.data_fd;
+	return 0;
+}
+
+static long long drain(int dfd, struct stream *s)
+{
+	long long total = 0;
+	ssize_t n;
+
+	for (;;) {
+		if (s->cap - s->len < (1 << 20)) {
+			s->cap = s->cap * 2 + (8 << 20);
+			s->p = realloc(s->p, s->cap);
+			if (!s->p)
+				return -ENOMEM;
+		}
+		n = read(dfd, s->p + s->len, 1 << 20);
+		if (n < 0)
+			return errno == ENOMSG ? total : -errno;
+		if (!n)
+			return total;
+		s->len += n;
+		total += n;
+	}
+}
+
+static int load(int dfd, const struct stream *s, size_t from)
+{
+	size_t at = from;
+	ssize_t n;
+
+	while (at < s->len) {
+		n = write(dfd, s->p + at, s->len - at);
+		if (n < 0)
+			return -errno;
+		at += n;
+	}
+	return 0;
+}
+
+/* Keep the engines busy with GEMMs for a long while. */
+static int start_work(struct vgpu_dev *d)
+{
+	struct vgpu_cmd c = vgpu_cmd_gemm(0x100000, 0x200000, 0x300000,
+					  GM, GN, GK);
+	int i;
+
+	memset((char *)d->window + 0x100000, 1, GM * GK);
+	memset((char *)d->window + 0x200000, 2, GK * GN);
+	for (i = 0; i < 48; i++)
+		if (vgpu_ring_put(d, &c, 1))
+			return -1;
+	return vgpu_ring_doorbell(d);
+}
+
+static void touch(struct vgpu_dev *d, int round)
+{
+	unsigned char *w = (unsigned char *)d->window + 0x400000;
+	int i;
+
+	for (i = 0; i < WS_PAGES; i++)
+		w[i * 4096 + round] = round + i;
+}
+
+/* One migration; prints one row. */
+static int run(const char *type, bool busy, bool precopy)
+{
+	char su[40], du[40];
+	struct vgpu_dev *src = NULL, *dst = NULL;
+	struct stream s = { 0 };
+	long long pre = 0, stop, n;
+	double t0, t1, t2;
+	size_t stop_from;
+	int dfd = -1, rfd = -1, round, ret = -1;
+
+	if (create(type, su) || create(type, du) ||
+	    vgpu_dev_open(su, &src) || vgpu_dev_open(du, &dst) ||
+	    vgpu_ring_init(src, 0, 64)) {
+		fprintf(stderr, "vgpu_mig_bench: cannot set up two %s vGPUs\n",
+			type);
+		goto out;
+	}
+	if (busy && start_work(src))
+		goto out;
+	if (precopy) {
+		if (mig_set(src->vfio.device, VFIO_DEVICE_STATE_PRE_COPY, &dfd))
+			goto out;
+		for (round = 0; round < 3; round++) {
+			if (busy)
+				touch(src, round);
+			n = drain(dfd, &s);
+			if (n < 0)
+				goto out;
+			pre += n;
+		}
+		if (busy)
+			touch(src, 3);
+	}
+	/*
+	 * The target takes the pre-copy data while the source runs (QEMU
+	 * streams it as it comes); only what follows counts as downtime.
+	 */
+	if (mig_set(dst->vfio.device, VFIO_DEVICE_STATE_RESUMING, &rfd) ||
+	    load(rfd, &s, 0))
+		goto out;
+	stop_from = s.len;
+	t0 = now_ms();
+	if (mig_set(src->vfio.device, VFIO_DEVICE_STATE_STOP_COPY,
+		    precopy ? NULL : &dfd))
+		goto out;
+	stop = drain(dfd, &s);
+	if (stop < 0)
+		goto out;
+	t1 = now_ms();
+	if (load(rfd, &s, stop_from) ||
+	    mig_set(dst->vfio.device, VFIO_DEVICE_STATE_RUNNING, NULL))
+		goto out;
+	t2 = now_ms();
+	printf("%-7s %4llu  %-4s  %-8s %10lld %10lld %9.1f %9.1f %9.1f\n",
+	       type, src->window_size >> 20, busy ? "busy" : "idle",
+	       precopy ? "pre-copy" : "stop", pre, stop, t1 - t0, t2 - t1,
+	       t2 - t0);
+	ret = 0;
+out:
+	if (dfd >= 0)
+		close(dfd);
+	if (rfd >= 0)
+		close(rfd);
+	if (src)
+		vgpu_dev_close(src);
+	if (dst)
+		vgpu_dev_close(dst);
+	destroy(su);
+	destroy(du);
+	free(s.p);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const types[] = { "mig32", "mig256" };
+	int reps = argc > 1 ? atoi(argv[1]) : 2, r, t, b, p, fail = 0;
+
+	printf("vgpu migration benchmark: bytes per phase and device downtime (ms)\n");
+	printf("downtime = stop-copy read on the source + the target's load of those bytes\n");
+	printf("busy: GEMMs running, %d window pages written between passes\n",
+	       WS_PAGES);
+	printf("%-7s %4s  %-4s  %-8s %10s %10s %9s %9s %9s\n", "profile",
+	       "MiB", "load", "mode", "pre_bytes", "stop_bytes", "read_ms",
+	       "load_ms", "down_ms");
+	for (r = 0; r < reps; r++)
+		for (t = 0; t < 2; t++)
+			for (b = 0; b < 2; b++)
+				for (p = 1; p >= 0; p--)
+					fail |= run(types[t], b, p);
+	return fail ? 1 : 0;
+}
