@@ -16,24 +16,6 @@
 #include "vgpu_test.h"
 #include "vgpu_vfio.h"
 
-/*
- * Pre-copy came to the uAPI in 6.2; Debian 12's userspace headers are
- * 6.1's. The numbers are the kernel's (uapi/linux/vfio.h).
- */
-#ifndef VFIO_MIG_GET_PRECOPY_INFO
-#define VFIO_MIGRATION_PRE_COPY		4
-#define VFIO_DEVICE_STATE_PRE_COPY	6
-#define VFIO_DEVICE_STATE_PRE_COPY_P2P	7
-struct vfio_precopy_info {
-	__u32 argsz;
-	__u32 flags;
-	__aligned_u64 initial_bytes;
-	__aligned_u64 dirty_bytes;
-};
-
-#define VFIO_MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
-#endif
-
 #define RING_OFF	0
 #define A_OFF		0x100000
 #define B_OFF		0x200000	/* A and B: 1 MiB each */
@@ -47,79 +29,8 @@ struct vfio_precopy_info {
 #define GK		32768
 #define NGEMM		12
 
-/* A growing buffer holding a migration stream. */
-struct stream {
-	unsigned char *p;
-	size_t len;
-	size_t cap;
-};
-
-static int mig_set(int fd, __u32 state, int *data_fd)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} a;
-
-	memset(&a, 0, sizeof(a));
-	a.f.argsz = sizeof(a);
-	a.f.flags = VFIO_DEVICE_FEATURE_SET |
-		    VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
-	a.s.device_state = state;
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &a))
-		return -errno;
-	if (data_fd)
-		*data_fd = a.s.data_fd;
-	return 0;
-}
-
-static int mig_get(int fd)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} a;
-
-	memset(&a, 0, sizeof(a));
-	a.f.argsz = sizeof(a);
-	a.f.flags = VFIO_DEVICE_FEATURE_GET |
-		    VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &a))
-		return -errno;
-	return a.s.device_state;
-}
-
-/*
- * Read what the data fd has now: up to the temporary end (ENOMSG) in
- * pre-copy, to the end of stream in stop-copy. Returns the bytes read or
- * -errno.
- */
-static long long drain(int dfd, struct stream *s)
-{
-	long long total = 0;
-	ssize_t n;
-
-	for (;;) {
-		if (s->cap - s->len < (1 << 20)) {
-			s->cap = s->cap * 2 + (4 << 20);
-			s->p = realloc(s->p, s->cap);
-			if (!s->p)
-				return -ENOMEM;
-		}
-		n = read(dfd, s->p + s->len, 100000);
-		if (n < 0 && errno == ENOMSG)
-			return total;
-		if (n < 0)
-			return -errno;
-		if (!n)
-			return total;
-		s->len += n;
-		total += n;
-	}
-}
-
 /* Write a stream to a resuming data fd in pieces of odd sizes. */
-static int feed(int dfd, const struct stream *s)
+static int feed(int dfd, const struct vgpu_mig_stream *s)
 {
 	size_t at = 0, step = 1;
 	ssize_t n;
@@ -284,24 +195,24 @@ TEST_F(mig, offers_migration_v2_with_precopy)
 	ASSERT_EQ(0, ioctl(fd, VFIO_DEVICE_FEATURE, &a));
 	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 		  VFIO_MIGRATION_PRE_COPY, a.m.flags);
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(fd));
-	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, vgpu_mig_get(self->src));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP, NULL));
 	EXPECT_STREQ("stopped", vstate(self->src_uuid));
-	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LE(0, dfd);
 	/* Pre-copy information exists only in the pre-copy states. */
 	EXPECT_EQ(-EINVAL, precopy_info(dfd, &info));
 	close(dfd);
 	/* STOP_COPY -> PRE_COPY is not an arc. */
-	EXPECT_NE(0, mig_set(fd, VFIO_DEVICE_STATE_PRE_COPY, NULL));
-	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_NE(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	EXPECT_STREQ("running", vstate(self->src_uuid));
-	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
 	ASSERT_EQ(0, precopy_info(dfd, &info));
 	/* Everything is still to send: the whole window, nothing dirty. */
 	EXPECT_LE(self->src->window_size, info.initial_bytes);
 	EXPECT_EQ(0, info.dirty_bytes);
-	ASSERT_EQ(0, mig_set(fd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	/* The session ended with the arc. */
 	EXPECT_EQ(-1, read(dfd, &info, 1));
 	close(dfd);
@@ -309,10 +220,9 @@ TEST_F(mig, offers_migration_v2_with_precopy)
 
 TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 {
-	int sfd = self->src->vfio.device, tfd = self->dst->vfio.device;
 	long long pre = 0, stop, src_cmds, dst_cmds, n, busy;
 	struct vfio_precopy_info info;
-	struct stream s = { 0 };
+	struct vgpu_mig_stream s = { 0 };
 	int dfd, rfd, i, round;
 	struct timespec t0, t1;
 	unsigned char *d;
@@ -320,7 +230,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	ASSERT_EQ(0, queue_work(self->src));
 	for (i = 0; i < 5000 && vnum(self->src_uuid, "busy_ns") < 20000000; i++)
 		usleep(1000);
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
 	/*
 	 * Pre-copy while the vGPU computes and "the guest" writes its window
 	 * through the mapping, including pages already sent.
@@ -329,7 +239,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	for (round = 0; round < 4; round++) {
 		for (i = 0; i < D_PAGES; i++)
 			d[i * 4096 + round] = 0xa0 + round + i;
-		n = drain(dfd, &s);
+		n = vgpu_mig_read(dfd, &s);
 		ASSERT_LE(0, n) TH_LOG("pre-copy read: %s", strerror(-n));
 		pre += n;
 		ASSERT_EQ(0, precopy_info(dfd, &info));
@@ -345,12 +255,12 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	EXPECT_LE(D_PAGES * 4096ULL, info.dirty_bytes);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP_COPY, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, NULL));
 	EXPECT_STREQ("stopped", vstate(self->src_uuid));
-	stop = drain(dfd, &s);
+	stop = vgpu_mig_read(dfd, &s);
 	ASSERT_LT(0, stop);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP, NULL));
 	close(dfd);
 	src_cmds = vnum(self->src_uuid, "commands");
 	busy = vnum(self->src_uuid, "busy_ns");
@@ -365,9 +275,9 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	usleep(200 * 1000);
 	EXPECT_EQ(busy, vnum(self->src_uuid, "busy_ns"));
 
-	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RESUMING, &rfd));
+	ASSERT_EQ(0, vgpu_mig_set(self->dst, VFIO_DEVICE_STATE_RESUMING, &rfd));
 	ASSERT_EQ(0, feed(rfd, &s));
-	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
 	close(rfd);
 	EXPECT_TRUE(kmsg_find(self->kmsg, "migration: state restored"));
 	adopt_ring(self->dst, self->src);
@@ -405,10 +315,10 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 
 TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 {
-	int sfd = self->src->vfio.device, dfd, rfd, tfd;
+	int dfd, rfd;
 	char path[] = "/tmp/vgpu-suspend-XXXXXX", uuid[40];
 	struct vgpu_dev saved_ring = { 0 };
-	struct stream s = { 0 };
+	struct vgpu_mig_stream s = { 0 };
 	long long src_cmds, n;
 	struct stat st;
 	int file, i;
@@ -417,11 +327,11 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	for (i = 0; i < 5000 && vnum(self->src_uuid, "busy_ns") < 20000000; i++)
 		usleep(1000);
 	/* Suspend: stop, save everything at once, to a file. */
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP, NULL));
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
-	n = drain(dfd, &s);
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	n = vgpu_mig_read(dfd, &s);
 	ASSERT_LT((long long)self->src->window_size, n);
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP, NULL));
 	close(dfd);
 	src_cmds = vnum(self->src_uuid, "commands");
 	file = mkstemp(path);
@@ -447,10 +357,9 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	ASSERT_EQ((ssize_t)s.len, pread(file, s.p, s.len, 0));
 	close(file);
 	unlink(path);
-	tfd = self->src->vfio.device;
-	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RESUMING, &rfd));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RESUMING, &rfd));
 	ASSERT_EQ(0, feed(rfd, &s));
-	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	close(rfd);
 	adopt_ring(self->src, &saved_ring);
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
@@ -461,28 +370,27 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 
 TEST_F_TIMEOUT(mig, incompatible_target_refuses_and_the_source_goes_on, 600)
 {
-	int sfd = self->src->vfio.device, dfd, rfd, xfd;
+	int dfd, rfd;
 	char other[40];
 	struct vgpu_dev *x;
-	struct stream s = { 0 };
+	struct vgpu_mig_stream s = { 0 };
 
 	uuid_gen(other);
 	ASSERT_EQ(0, vgpu_create("shared", other));
 	ASSERT_EQ(0, vgpu_dev_open(other, &x));
-	xfd = x->vfio.device;
 	ASSERT_EQ(0, queue_work(self->src));
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
-	ASSERT_LE(0, drain(dfd, &s));
-	ASSERT_EQ(0, mig_set(xfd, VFIO_DEVICE_STATE_RESUMING, &rfd));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
+	ASSERT_LE(0, vgpu_mig_read(dfd, &s));
+	ASSERT_EQ(0, vgpu_mig_set(x, VFIO_DEVICE_STATE_RESUMING, &rfd));
 	EXPECT_EQ(-EINVAL, feed(rfd, &s));
 	EXPECT_TRUE(kmsg_find(self->kmsg, "refusing the incoming state: saved from profile split"));
 	/* The VMM gives up: the target is reset, the source runs on. */
-	EXPECT_NE(0, mig_set(xfd, VFIO_DEVICE_STATE_STOP, NULL));
-	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, mig_get(xfd));
-	ASSERT_EQ(0, ioctl(xfd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(xfd));
+	EXPECT_NE(0, vgpu_mig_set(x, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, vgpu_mig_get(x));
+	ASSERT_EQ(0, ioctl(x->vfio.device, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, vgpu_mig_get(x));
 	close(rfd);
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	close(dfd);
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
 	EXPECT_EQ(0, wrong_results(self->src));
@@ -493,31 +401,30 @@ TEST_F_TIMEOUT(mig, incompatible_target_refuses_and_the_source_goes_on, 600)
 
 TEST_F_TIMEOUT(mig, truncated_stream_fails_and_leaves_nothing, 600)
 {
-	int sfd = self->src->vfio.device, tfd = self->dst->vfio.device;
-	struct stream s = { 0 };
+	struct vgpu_mig_stream s = { 0 };
 	int dfd, rfd;
 
 	memset((char *)self->dst->window + D_OFF, 0x77, 4096);
 	ASSERT_EQ(0, queue_work(self->src));
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
-	ASSERT_LT(0, drain(dfd, &s));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	ASSERT_LT(0, vgpu_mig_read(dfd, &s));
 	close(dfd);
 	s.len -= 16;	/* no END */
-	ASSERT_EQ(0, mig_set(tfd, VFIO_DEVICE_STATE_RESUMING, &rfd));
+	ASSERT_EQ(0, vgpu_mig_set(self->dst, VFIO_DEVICE_STATE_RESUMING, &rfd));
 	ASSERT_EQ(0, feed(rfd, &s));
-	EXPECT_EQ(-EINVAL, mig_set(tfd, VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(-EINVAL, vgpu_mig_set(self->dst, VFIO_DEVICE_STATE_STOP, NULL));
 	EXPECT_TRUE(kmsg_find(self->kmsg, "incoming state incomplete"));
-	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, mig_get(tfd));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, vgpu_mig_get(self->dst));
 	close(rfd);
-	ASSERT_EQ(0, ioctl(tfd, VFIO_DEVICE_RESET));
-	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, mig_get(tfd));
+	ASSERT_EQ(0, ioctl(self->dst->vfio.device, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, vgpu_mig_get(self->dst));
 	ASSERT_EQ(0, vgpu_pci_enable(self->dst));
 	/* Nothing of the partial state stayed: registers and window reset. */
 	EXPECT_EQ(0, vgpu_read32(self->dst, VGPU_REG_RING_CTRL));
 	EXPECT_EQ(0, ((unsigned char *)self->dst->window)[A_OFF + 1]);
 	EXPECT_EQ(0, ((unsigned char *)self->dst->window)[D_OFF]);
 	/* The source, never told to stop for good, finishes its work. */
-	ASSERT_EQ(0, mig_set(sfd, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
 	EXPECT_EQ(0, wrong_results(self->src));
 	free(s.p);

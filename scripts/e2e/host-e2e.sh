@@ -113,7 +113,6 @@ die() {
 T0=$EPOCHREALTIME
 # Progress lines: "[  12.3 s] message".
 say() { printf '[%6.1f s] %s\n' "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { print b - a }')" "$*"; }
-fdiv() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print 0; else printf "%.3f", a / b }'; }
 
 # ---- options ----------------------------------------------------------------
 MODE=demo INITRD="" KERNEL="" VGPU_KO=$TOP/vgpu.ko OUT=$TOP/out/e2e VF_PROFILES=""

@@ -12,31 +12,20 @@
  * and writes WS_PAGES pages of its window through the mapping between the
  * pre-copy passes: what a guest with a small working set does.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "vgpu_vfio.h"
 
-#ifndef VFIO_MIG_GET_PRECOPY_INFO	/* Debian 12's headers are 6.1's */
-#define VFIO_DEVICE_STATE_PRE_COPY	6
-#endif
-
-#define TYPES	"/sys/class/vgpu/vgpu0/mdev_supported_types"
+#define PARENT	"/sys/class/vgpu/vgpu0/mdev_supported_types/vgpu-"
 #define DEVS	"/sys/bus/mdev/devices"
 #define WS_PAGES	64
 #define GM	32
 #define GN	32
 #define GK	16384
-
-struct stream {
-	unsigned char *p;
-	size_t len, cap;
-};
 
 static double now_ms(void)
 {
@@ -66,7 +55,7 @@ static int create(const char *type, char *uuid)
 		return -1;
 	fclose(f);
 	uuid[strcspn(uuid, "\n")] = 0;
-	snprintf(path, sizeof(path), TYPES "/vgpu-%s/create", type);
+	snprintf(path, sizeof(path), PARENT "%s/%s", type, "create");
 	return sys_write(path, uuid);
 }
 
@@ -76,61 +65,6 @@ static void destroy(const char *uuid)
 
 	snprintf(path, sizeof(path), DEVS "/%s/remove", uuid);
 	sys_write(path, "1");
-}
-
-static int mig_set(int fd, __u32 state, int *data_fd)
-{
-	struct {
-		struct vfio_device_feature f;
-		struct vfio_device_feature_mig_state s;
-	} a;
-
-	memset(&a, 0, sizeof(a));
-	a.f.argsz = sizeof(a);
-	a.f.flags = VFIO_DEVICE_FEATURE_SET |
-		    VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
-	a.s.device_state = state;
-	if (ioctl(fd, VFIO_DEVICE_FEATURE, &a))
-		return -errno;
-	if (data_fd)
-		*data_fd = a.s.data_fd;
-	return 0;
-}
-
-static long long drain(int dfd, struct stream *s)
-{
-	long long total = 0;
-	ssize_t n;
-
-	for (;;) {
-		if (s->cap - s->len < (1 << 20)) {
-			s->cap = s->cap * 2 + (8 << 20);
-			s->p = realloc(s->p, s->cap);
-			if (!s->p)
-				return -ENOMEM;
-		}
-		n = read(dfd, s->p + s->len, 1 << 20);
-		if (n < 0)
-			return errno == ENOMSG ? total : -errno;
-		if (!n)
-			return total;
-		s->len += n;
-		total += n;
-	}
-}
-
-static int load(int dfd, const struct stream *s, size_t from)
-{
-	size_t at = from;
-	ssize_t n;
-
-	while (at < s->len) {
-		n = write(dfd, s->p + at, s->len - at);
-		if (n < 0)
-			return -errno;
-		at += n;
-	}
-	return 0;
 }
 
 /* Keep the engines busy with GEMMs for a long while. */
@@ -162,7 +96,7 @@ static int run(const char *type, bool busy, bool precopy)
 {
 	char su[40], du[40];
 	struct vgpu_dev *src = NULL, *dst = NULL;
-	struct stream s = { 0 };
+	struct vgpu_mig_stream s = { 0 };
 	long long pre = 0, stop, n;
 	double t0, t1, t2;
 	size_t stop_from;
@@ -178,12 +112,12 @@ static int run(const char *type, bool busy, bool precopy)
 	if (busy && start_work(src))
 		goto out;
 	if (precopy) {
-		if (mig_set(src->vfio.device, VFIO_DEVICE_STATE_PRE_COPY, &dfd))
+		if (vgpu_mig_set(src, VFIO_DEVICE_STATE_PRE_COPY, &dfd))
 			goto out;
 		for (round = 0; round < 3; round++) {
 			if (busy)
 				touch(src, round);
-			n = drain(dfd, &s);
+			n = vgpu_mig_read(dfd, &s);
 			if (n < 0)
 				goto out;
 			pre += n;
@@ -195,20 +129,20 @@ static int run(const char *type, bool busy, bool precopy)
 	 * The target takes the pre-copy data while the source runs (QEMU
 	 * streams it as it comes); only what follows counts as downtime.
 	 */
-	if (mig_set(dst->vfio.device, VFIO_DEVICE_STATE_RESUMING, &rfd) ||
-	    load(rfd, &s, 0))
+	if (vgpu_mig_set(dst, VFIO_DEVICE_STATE_RESUMING, &rfd) ||
+	    vgpu_mig_write(rfd, s.p, s.len, 0))
 		goto out;
 	stop_from = s.len;
 	t0 = now_ms();
-	if (mig_set(src->vfio.device, VFIO_DEVICE_STATE_STOP_COPY,
-		    precopy ? NULL : &dfd))
+	if (vgpu_mig_set(src, VFIO_DEVICE_STATE_STOP_COPY,
+			 precopy ? NULL : &dfd))
 		goto out;
-	stop = drain(dfd, &s);
+	stop = vgpu_mig_read(dfd, &s);
 	if (stop < 0)
 		goto out;
 	t1 = now_ms();
-	if (load(rfd, &s, stop_from) ||
-	    mig_set(dst->vfio.device, VFIO_DEVICE_STATE_RUNNING, NULL))
+	if (vgpu_mig_write(rfd, s.p + stop_from, s.len - stop_from, 0) ||
+	    vgpu_mig_set(dst, VFIO_DEVICE_STATE_RUNNING, NULL))
 		goto out;
 	t2 = now_ms();
 	printf("%-7s %4llu  %-4s  %-8s %10lld %10lld %9.1f %9.1f %9.1f\n",

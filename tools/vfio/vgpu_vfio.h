@@ -119,4 +119,39 @@ int vgpu_submit(struct vgpu_dev *dev, const struct vgpu_cmd *cmds,
 int vgpu_wait_fence(struct vgpu_dev *dev, __u64 value, int timeout_ms);
 int vgpu_wait_idle(struct vgpu_dev *dev, int timeout_ms);
 
+/*
+ * Migration (vgpu_mig.c). Pre-copy came to the uAPI in 6.2; Debian 12's
+ * userspace headers are 6.1's, so its numbers (the kernel's) are here.
+ */
+#ifndef VFIO_MIG_GET_PRECOPY_INFO
+#define VFIO_MIGRATION_PRE_COPY		4
+#define VFIO_DEVICE_STATE_PRE_COPY	6
+#define VFIO_DEVICE_STATE_PRE_COPY_P2P	7
+struct vfio_precopy_info {
+	__u32 argsz;
+	__u32 flags;
+	__aligned_u64 initial_bytes;
+	__aligned_u64 dirty_bytes;
+};
+
+#define VFIO_MIG_GET_PRECOPY_INFO	_IO(VFIO_TYPE, VFIO_BASE + 21)
+#endif
+
+/**
+ * struct vgpu_mig_stream - migration data kept in memory
+ * @p: the bytes
+ * @len: bytes in @p
+ * @cap: room in @p
+ */
+struct vgpu_mig_stream {
+	unsigned char *p;
+	size_t len;
+	size_t cap;
+};
+
+int vgpu_mig_set(struct vgpu_dev *dev, __u32 state, int *data_fd);
+int vgpu_mig_get(struct vgpu_dev *dev);
+long long vgpu_mig_read(int data_fd, struct vgpu_mig_stream *s);
+int vgpu_mig_write(int data_fd, const void *p, size_t len, size_t piece);
+
 #endif /* VGPU_TOOLS_VFIO_H */
