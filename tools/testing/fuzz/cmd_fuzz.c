@@ -24,9 +24,8 @@
  * window), and every work unit is checked against its bound.
  *
  * Built with -Dfuzz_one_input=LLVMFuzzerTestOneInput it is a libFuzzer
- * target; built with -DCMD_FUZZ_REPLAY it is a plain program that replays
- * files and directories, one forked child per file, and prints a TAP-like
- * summary; "--write-seeds DIR" writes the seed corpus.
+ * target; built with -DCMD_FUZZ_REPLAY and replay.c it is a plain program
+ * that replays files and directories (see replay.c).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -736,87 +735,15 @@ int fuzz_one_input(const u8 *data, size_t size)
 }
 
 #ifdef CMD_FUZZ_REPLAY
-/* ---- the replay driver (make regress) ------------------------------------ */
+/* ---- for the replay driver (replay.c) --------------------------------------- */
 
-#include <dirent.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "replay.h"
 
-static unsigned int n_pass, n_fail, verbose;
-
-static int replay_child(const char *path)
+void fuzz_describe(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	u8 *buf;
-	long len;
-
-	if (!f || fseek(f, 0, SEEK_END))
-		return 2;
-	len = ftell(f);
-	if (len < 0 || fseek(f, 0, SEEK_SET))
-		return 2;
-	buf = malloc(len + 1);
-	if (!buf || fread(buf, 1, len, f) != (size_t)len)
-		return 2;
-	fclose(f);
-	fuzz_one_input(buf, len);
-	free(buf);
-	if (verbose)
-		printf("# %s: window %#llx, %u cmds, %u accepted, %u faults, %u abandoned\n",
-		       path, (unsigned long long)fz.w, fz.n_cmds,
-		       fz.n_accepted, fz.n_faults, fz.n_abandoned);
-	return 0;
-}
-
-static void replay_file(const char *path)
-{
-	int status = 0;
-	pid_t pid;
-
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0) {
-		perror("fork");
-		exit(2);
-	}
-	if (!pid)
-		exit(replay_child(path));
-	if (waitpid(pid, &status, 0) != pid)
-		status = -1;
-	if (WIFEXITED(status) && !WEXITSTATUS(status)) {
-		n_pass++;
-		printf("ok %u %s\n", n_pass + n_fail, path);
-	} else {
-		n_fail++;
-		printf("not ok %u %s\n", n_pass + n_fail, path);
-	}
-}
-
-static void replay_path(const char *path)
-{
-	struct dirent **ents;
-	struct stat st;
-	char *sub;
-	int n, i;
-
-	if (stat(path, &st))
-		return;
-	if (!S_ISDIR(st.st_mode)) {
-		replay_file(path);
-		return;
-	}
-	n = scandir(path, &ents, NULL, alphasort);
-	for (i = 0; i < n; i++) {
-		if (ents[i]->d_name[0] != '.' &&
-		    asprintf(&sub, "%s/%s", path, ents[i]->d_name) > 0) {
-			replay_path(sub);
-			free(sub);
-		}
-		free(ents[i]);
-	}
-	if (n >= 0)
-		free(ents);
+	printf("# %s: window %#llx, %u cmds, %u accepted, %u faults, %u abandoned\n",
+	       path, (unsigned long long)fz.w, fz.n_cmds, fz.n_accepted,
+	       fz.n_faults, fz.n_abandoned);
 }
 
 /* ---- seed corpus --------------------------------------------------------- */
@@ -867,7 +794,7 @@ static int seed_write(const char *dir, const char *name, const struct seed *s)
 
 #define GEMM_MN(m, n)	((u64)(m) | (u64)(n) << 32)
 
-static int write_seeds(const char *dir)
+int fuzz_write_seeds(const char *dir)
 {
 	struct seed s;
 	int ret = 0;
@@ -930,22 +857,4 @@ static int write_seeds(const char *dir)
 	return ret ? 1 : 0;
 }
 
-int main(int argc, char **argv)
-{
-	int i;
-
-	if (argc == 3 && !strcmp(argv[1], "--write-seeds"))
-		return write_seeds(argv[2]);
-	printf("TAP version 13\n");
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-v"))
-			verbose = 1;
-		else
-			replay_path(argv[i]);
-	}
-	printf("1..%u\n", n_pass + n_fail);
-	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
-	       n_pass, n_fail);
-	return n_fail ? 1 : 0;
-}
 #endif /* CMD_FUZZ_REPLAY */
