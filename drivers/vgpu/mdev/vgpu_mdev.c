@@ -92,40 +92,6 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 	mutex_destroy(&m->vgpu.ctl_lock);
 }
 
-/*
- * Stop the queue, drop all work and restore register defaults (and config
- * space if @cfg); a @reset also zeroes the window and is counted.
- */
-static void vgpu_restart(struct vgpu_mdev *m, bool cfg, bool reset)
-{
-	struct vgpu_sim_fn *sf = m->sf;
-
-	vgpu_control_hold(&m->vgpu, VGPU_HOLD_RESET);
-	mutex_lock(&sf->lock);
-	vgpu_regs_reset(sf);
-	if (cfg)
-		vgpu_cfg_init(sf);
-	if (reset) {
-		m->vgpu.dev->ops->fn_scrub(m->vgpu.dev, m->vgpu.fn);
-		sf->stats.resets++;
-	}
-	mutex_unlock(&sf->lock);
-	vgpu_control_release(&m->vgpu, VGPU_HOLD_RESET);
-}
-
-/**
- * vgpu_function_reset() - reset a vGPU as a function level reset does
- * @m: the vGPU; the caller holds none of its locks
- * @cfg: also return config space to its power-on state
- *
- * Stops the queue, drops pending work, zeroes the window and restores
- * register defaults.
- */
-void vgpu_function_reset(struct vgpu_mdev *m, bool cfg)
-{
-	vgpu_restart(m, cfg, true);
-}
-
 static void vgpu_vfio_close(struct vfio_device *vdev)
 {
 	struct vgpu_mdev *m = to_vgpu_mdev(vdev);
@@ -136,7 +102,7 @@ static void vgpu_vfio_close(struct vfio_device *vdev)
 	 * migrated away (vgpu_mig_reset()).
 	 */
 	vgpu_mig_reset(m, true);
-	vgpu_restart(m, true, false);
+	vgpu_function_stop(m);
 	vgpu_irq_release_all(m);
 }
 

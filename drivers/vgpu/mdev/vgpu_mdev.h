@@ -54,8 +54,9 @@ void vgpu_irq_signal(struct vgpu_mdev *m, unsigned int vector);
 void vgpu_irq_request(struct vgpu_mdev *m, unsigned int count);
 void vgpu_irq_release_all(struct vgpu_mdev *m);
 
-/* mdev/vgpu_mdev.c: function reset (stop, drop work, zero the window) */
+/* mdev/vgpu_reset.c: function reset (stop, drop work, zero the window) */
 void vgpu_function_reset(struct vgpu_mdev *m, bool cfg);
+void vgpu_function_stop(struct vgpu_mdev *m);
 
 /* VFIO region offsets: region index in the bits above 40. */
 #define VGPU_OFFSET_SHIFT	40
