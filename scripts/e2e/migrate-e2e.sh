@@ -265,8 +265,10 @@ expect "the workload continues on the target" wait_for 300 has_runs dst 2
 say "suspending to a file"
 $QMP "$WORK/dst.qmp" stop >/dev/null || say "stop failed"
 # A stopped VM's device state cannot shrink by pre-copy: without a generous
-# downtime limit QEMU would iterate for ever waiting to converge.
-$QMP "$WORK/dst.qmp" migrate-set-parameters '{"downtime-limit": 600000}' >/dev/null ||
+# downtime limit QEMU would iterate for ever waiting to converge; and no
+# bandwidth limit applies to a file.
+$QMP "$WORK/dst.qmp" migrate-set-parameters \
+    '{"downtime-limit": 600000, "max-bandwidth": 8589934592}' >/dev/null ||
     say "cannot set the downtime limit"
 $QMP "$WORK/dst.qmp" migrate "{\"uri\": \"file:$WORK/M.state\"}" >/dev/null || say "migrate failed"
 SAVE=$($QMP "$WORK/dst.qmp" migrate-wait 900 || true)
