@@ -123,7 +123,7 @@ struct vf_info {
 struct parent_info {
 	char name[NAME_LEN];
 	char backend[NAME_LEN], policy[NAME_LEN];
-	char utilization[512], partitions[1024];
+	char utilization[512], partitions[4096];
 	unsigned long long mem_total, mem_free, engines_total, engines_free;
 	unsigned long long vgpus, timeslice_us, job_timeout_ms;
 	unsigned long long preempt_timeout_us;

@@ -2,10 +2,14 @@
 /*
  * Unit tests of vgpuctl's pure parts (parse.c, json.c): numbers, names,
  * knob validation as the sysfs ABI documents the ranges, KNOB=VALUE
- * splitting, usage and top arithmetic, and the JSON it builds.
+ * splitting, usage and top arithmetic, the JSON it builds, and the model
+ * read from a made-up sysfs tree with a sim parent and a PF parent.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "vgpuctl.h"
@@ -259,6 +263,140 @@ TEST(json_shapes)
 	EXPECT_TRUE(json_object_object_get_ex(o, "mem_mib_seconds", &a));
 	EXPECT_EQ(NULL, a);	/* unknown: JSON null */
 	json_object_put(o);
+}
+
+static void put(const char *root, const char *rel, const char *val)
+{
+	char path[512], dir[512], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fputs(val, f);
+		fclose(f);
+	}
+}
+
+static void fake_parent(const char *root, const char *name, const char *backend)
+{
+	static const char *const files[][2] = {
+		{ "mem_total_bytes", "536870912\n" }, { "mem_free_bytes", "469762048\n" },
+		{ "engines_total", "8\n" }, { "engines_free", "6\n" },
+		{ "vgpus", "1\n" }, { "sched_policy", "best_effort\n" },
+		{ "timeslice_us", "2000\n" }, { "job_timeout_ms", "10000\n" },
+		{ "preempt_timeout_us", "2000000\n" },
+		{ "engine_utilization_permille", "0 0 0 0 0 0 0 0\n" },
+		{ "partitions", "0 0-1 split 1/4\n" },
+	};
+	char rel[256];
+	size_t i;
+
+	snprintf(rel, sizeof(rel), "class/vgpu/%s/backend", name);
+	put(root, rel, backend);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(rel, sizeof(rel), "class/vgpu/%s/%s", name, files[i][0]);
+		put(root, rel, files[i][1]);
+	}
+}
+
+static void fake_vgpu(const char *root, const char *dir)
+{
+	static const char *const files[][2] = {
+		{ "mem_offset_bytes", "0\n" }, { "mem_size_bytes", "67108864\n" },
+		{ "partition", "0\n" }, { "partition_users", "1\n" },
+		{ "partition_share", "4\n" }, { "weight", "10\n" },
+		{ "timeslice_us", "0\n" }, { "cap_permille", "1000\n" },
+		{ "guarantee_permille", "0\n" }, { "busy_ns", "2500000000\n" },
+		{ "slices", "9\n" }, { "preemptions", "1\n" },
+		{ "prio_preemptions", "0\n" }, { "share_permille", "250\n" },
+		{ "commands", "42\n" }, { "bytes", "4096\n" }, { "errors", "0\n" },
+		{ "resets", "0\n" }, { "dma_stalls", "0\n" },
+		{ "profile", "split\n" }, { "state", "running\n" },
+		{ "priority", "normal\n" }, { "engines", "0-1\n" },
+	};
+	char rel[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		snprintf(rel, sizeof(rel), "%s/%s", dir, files[i][0]);
+		put(root, rel, files[i][1]);
+	}
+}
+
+TEST(model_of_a_fake_tree)
+{
+	static const char uuid[] = "0b0c0d0e-1111-4222-8333-444455556666";
+	char root[] = "/tmp/vgpuctl-test.XXXXXX", rel[256], cmd[300];
+	struct parent_info *p;
+	struct vgpu_info *v;
+	struct model m;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	fake_parent(root, "vgpu0", "sim\n");
+	fake_parent(root, "vgpu1", "pf\n");
+	put(root, "class/vgpu/vgpu0/mdev_supported_types/vgpu-split/name", "split\n");
+	put(root, "class/vgpu/vgpu0/mdev_supported_types/vgpu-split/description",
+	    "memory 64 MiB, 2 engines time-sliced among up to 4 vGPUs\n");
+	put(root, "class/vgpu/vgpu0/mdev_supported_types/vgpu-split/available_instances",
+	    "7\n");
+	snprintf(rel, sizeof(rel), "class/vgpu/vgpu0/%s/vgpu", uuid);
+	fake_vgpu(root, rel);
+	put(root, "class/vgpu/vgpu1/vf1/profile", "none\n");
+	put(root, "class/vgpu/vgpu1/vf1/creatable_profiles", "dedicated\nsplit\n");
+	put(root, "class/vgpu/vgpu1/vf2/profile", "split\n");
+	put(root, "class/vgpu/vgpu1/vf2/creatable_profiles", "");
+	fake_vgpu(root, "class/vgpu/vgpu1/vf2/vgpu");
+	/* Not parents, not vGPUs: ignored. */
+	put(root, "class/vgpu/vgpu01/backend", "sim\n");
+	put(root, "class/vgpu/vgpu0/not-a-uuid/vgpu/profile", "split\n");
+
+	sysfs_root = root;
+	ASSERT_EQ(0, model_load(&m));
+	ASSERT_EQ(2U, m.nparent);
+	p = model_parent(&m, "vgpu0");
+	ASSERT_NE(NULL, p);
+	EXPECT_STREQ("sim", p->backend);
+	EXPECT_EQ(469762048ULL, p->mem_free);
+	ASSERT_EQ(1U, p->ntypes);
+	EXPECT_STREQ("split", p->types[0].name);
+	EXPECT_EQ(7ULL, p->types[0].available);
+	ASSERT_EQ(1U, p->nvgpu);
+	EXPECT_EQ(0U, p->vgpu[0].vf);
+	v = model_vgpu(&m, "0B0C0D0E-1111-4222-8333-444455556666");
+	ASSERT_NE(NULL, v);
+	EXPECT_STREQ(uuid, v->id);
+	EXPECT_EQ(2500000000ULL, v->busy_ns);
+	EXPECT_EQ(67108864ULL, v->mem_size);
+	EXPECT_STREQ("0-1", v->engines);
+
+	p = model_parent(&m, "vgpu1");
+	ASSERT_NE(NULL, p);
+	EXPECT_STREQ("pf", p->backend);
+	EXPECT_EQ(0U, p->ntypes);
+	ASSERT_EQ(2U, p->nvfs);
+	EXPECT_EQ(1U, p->vfs[0].k);
+	EXPECT_STREQ("none", p->vfs[0].profile);
+	EXPECT_STREQ("dedicated split", p->vfs[0].creatable);
+	ASSERT_EQ(1U, p->nvgpu);
+	v = model_vgpu(&m, "vgpu1/vf2");
+	ASSERT_NE(NULL, v);
+	EXPECT_EQ(2U, v->vf);
+	EXPECT_STREQ("vgpu1", v->parent);
+	EXPECT_STREQ("split", v->profile);
+	EXPECT_EQ(NULL, model_vgpu(&m, "vgpu1/vf1"));
+	model_free(&m);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	EXPECT_EQ(0, system(cmd));
+	sysfs_root = "/tmp/vgpuctl-test-nonexistent";
+	EXPECT_EQ(-ENOENT, model_load(&m));
 }
 
 TEST_HARNESS_MAIN
