@@ -40,20 +40,23 @@ static const struct type_info *find_type(const struct parent_info *p,
 	return NULL;
 }
 
-static bool vf_can(const struct vf_info *vf, const char *type)
+/* Whether @word is one of the space-separated words of @list. */
+static bool word_in(const char *list, const char *word)
 {
-	const char *s = vf->creatable;
-	size_t n = strlen(type);
+	size_t n = strlen(word);
 
-	if (strcmp(vf->profile, "none"))
-		return false;
-	while (*s) {
-		if (!strncmp(s, type, n) && (s[n] == ' ' || !s[n]))
+	while (*list) {
+		if (!strncmp(list, word, n) && (list[n] == ' ' || !list[n]))
 			return true;
-		s += strcspn(s, " ");
-		s += strspn(s, " ");
+		list += strcspn(list, " ");
+		list += strspn(list, " ");
 	}
 	return false;
+}
+
+static bool vf_can(const struct vf_info *vf, const char *type)
+{
+	return !strcmp(vf->profile, "none") && word_in(vf->creatable, type);
 }
 
 /* How many of @type the parent can take now (VFs: a lower bound of 1). */
@@ -81,7 +84,7 @@ static bool offers(const struct parent_info *p, const char *type)
 	if (find_type(p, type))
 		return true;
 	for (i = 0; i < p->nvfs; i++)
-		if (strstr(p->vfs[i].creatable, type) ||
+		if (word_in(p->vfs[i].creatable, type) ||
 		    !strcmp(p->vfs[i].profile, type))
 			return true;
 	return false;
@@ -181,6 +184,7 @@ int cmd_create(int argc, char **argv)
 	int c, ret;
 
 	optind = 0;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+t:n:p:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
@@ -212,7 +216,7 @@ int cmd_create(int argc, char **argv)
 			     "       [--parent vgpuN] [--mark-dir DIR] [--json]");
 			return EXIT_OK;
 		default:
-			return EXIT_USAGE;
+			return bad_option(argv);
 		}
 	}
 	if (optind < argc) {
@@ -246,7 +250,7 @@ int cmd_create(int argc, char **argv)
 		}
 	}
 	if (!offered) {
-		error_msg("create: no parent%s%s offers profile '%s'",
+		error_msg("create: no parent%s%s offers profile '%s' or has room for it",
 			  pname ? " " : "", pname ?: "", type);
 		goto fail;
 	}

@@ -70,6 +70,7 @@ int cmd_list(int argc, char **argv)
 	int c;
 
 	optind = 0;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
@@ -79,7 +80,7 @@ int cmd_list(int argc, char **argv)
 			puts("Usage: vgpuctl list [--json] [PARENT]");
 			return EXIT_OK;
 		default:
-			return EXIT_USAGE;
+			return bad_option(argv);
 		}
 	}
 	if (argc - optind > 1) {

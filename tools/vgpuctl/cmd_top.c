@@ -198,6 +198,7 @@ int cmd_top(int argc, char **argv)
 	int c;
 
 	optind = 0;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+1i:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case '1':
@@ -217,7 +218,7 @@ int cmd_top(int argc, char **argv)
 			puts("Usage: vgpuctl top [--once] [--interval MS] [--json]");
 			return EXIT_OK;
 		default:
-			return EXIT_USAGE;
+			return bad_option(argv);
 		}
 	}
 	if (optind < argc) {

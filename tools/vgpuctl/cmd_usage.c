@@ -76,6 +76,7 @@ int cmd_usage(int argc, char **argv)
 	int c, ret, rc = EXIT_OK;
 
 	optind = 0;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+km:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
@@ -91,7 +92,7 @@ int cmd_usage(int argc, char **argv)
 			puts("Usage: vgpuctl usage [--mark] [--mark-dir DIR] [--json] [ID...]");
 			return EXIT_OK;
 		default:
-			return EXIT_USAGE;
+			return bad_option(argv);
 		}
 	}
 	if (argc - optind > MAX_IDS) {

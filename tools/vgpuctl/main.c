@@ -4,6 +4,7 @@
  * vgpu.ko through sysfs. See vgpuctl(8).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,19 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
 	error_msg("unknown command '%s' (try vgpuctl --help)", argv[1]);
+	return EXIT_USAGE;
+}
+
+/* getopt_long() stopped at a bad option; it printed nothing (opterr 0). */
+int bad_option(char **argv)
+{
+	if (optopt && strchr("tnpmi", optopt))
+		error_msg("%s: option -%c needs a value", argv[0], optopt);
+	else if (optopt)
+		error_msg("%s: unknown option -%c", argv[0], optopt);
+	else
+		error_msg("%s: unknown option or missing value: %s", argv[0],
+			  argv[optind - 1]);
 	return EXIT_USAGE;
 }
 

@@ -173,6 +173,7 @@ int sample_now(const struct vgpu_info *v, struct usage_sample *s);
 /* ---- commands ---- */
 
 int load_or_complain(struct model *m);
+int bad_option(char **argv);
 const char *errno_hint(int err);
 
 int cmd_list(int argc, char **argv);
