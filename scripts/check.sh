@@ -11,7 +11,8 @@
 #      kernel-doc clean with every DOC section Documentation/ names, the
 #      layering of drivers/vgpu (scripts/check-layers.pl), and the device's
 #      PCI vendor ID absent from the PCI ID database
-#   6. userspace unit tests (ASan + UBSan), one result per test case, and
+#   6. userspace unit tests (ASan + UBSan) of the driver's pure logic and of
+#      vgpuctl, one result per test case, and
 #      the fuzz regression corpus replayed (one result per input)
 #   7. kselftests in a VM on Debian's 6.12 kernel, one result per test case,
 #      plus one result for a console log free of oopses, warnings and taint;
@@ -161,6 +162,16 @@ else
 fi
 grep -E '^(not ok|# .*(Expected|FAIL))' "$out/unit.log" || true
 add_tap_totals "$out/unit.log"
+# vgpuctl is built here (the VM test vgpu_vgpuctl_test runs it) and its pure
+# parts are unit-tested with ASan + UBSan.
+if make -C tools/vgpuctl KSFT="$ksft" all test > "$out/vgpuctl-unit.log" 2>&1; then
+	echo "ok   vgpuctl built, its unit tests ran"
+else
+	grep -q '^# Totals' "$out/vgpuctl-unit.log" ||
+		result fail "vgpuctl build and unit tests" "$out/vgpuctl-unit.log"
+fi
+grep -E '^(not ok|# .*(Expected|FAIL))' "$out/vgpuctl-unit.log" || true
+add_tap_totals "$out/vgpuctl-unit.log"
 if ! make -C tools/testing/fuzz regress > "$out/fuzz-regress.log" 2>&1 &&
    ! grep -q '^# Totals' "$out/fuzz-regress.log"; then
 	result fail "fuzz regressions" "$out/fuzz-regress.log"

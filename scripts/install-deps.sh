@@ -37,6 +37,8 @@ APT_LOG=$CACHE_DIR/install-deps-apt.log
 #  - libclang-rt-dev carries libFuzzer; clang only recommends it
 #  - file is used by vm-run.sh to read the release out of a kernel image
 #  - pciutils and pci.ids: lspci and the PCI ID database the ID checks read
+#  - libjson-c-dev, libncurses-dev, pkg-config: vgpuctl's JSON output and
+#    top's terminal drawing (tools/vgpuctl)
 BASE_PACKAGES=(
     linux-headers-amd64
     "$SOURCE_PKG"
@@ -61,6 +63,9 @@ BASE_PACKAGES=(
     file
     pciutils
     pci.ids
+    libjson-c-dev
+    libncurses-dev
+    pkg-config
 )
 
 REFRESH=0
