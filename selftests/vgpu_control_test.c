@@ -35,20 +35,6 @@ static const char *state_path(const char *uuid)
 	return path_buf;
 }
 
-static const char *state(const char *uuid)
-{
-	static char buf[32];
-
-	if (sysfs_read(state_path(uuid), buf, sizeof(buf)))
-		return "(unreadable)";
-	return buf;
-}
-
-static long long vnum(const char *uuid, const char *name)
-{
-	return sysfs_num(MDEV_DEVICES "/%s/vgpu/%s", uuid, name);
-}
-
 FIXTURE_SETUP(ctl)
 {
 	vgpu_remove_all();
@@ -94,16 +80,16 @@ TEST_F_TIMEOUT(ctl, pause_freezes_and_resume_continues, 300)
 	__u32 head, *cv;
 	int i, bad = 0;
 
-	EXPECT_STREQ("running", state(self->uuid));
+	EXPECT_STREQ("running", vgpu_state_of_mdev(self->uuid));
 	ASSERT_EQ(0, queue_gemms(self->d));
 	/* Pause in the middle of the first GEMM, once it has run a while. */
-	for (i = 0; i < 5000 && vnum(self->uuid, "busy_ns") < 10000000; i++)
+	for (i = 0; i < 5000 && vgpu_attr_num(self->uuid, "busy_ns") < 10000000; i++)
 		usleep(1000);
 	ASSERT_EQ(0, sysfs_write(state_path(self->uuid), "pause"));
-	EXPECT_STREQ("paused", state(self->uuid));
+	EXPECT_STREQ("paused", vgpu_state_of_mdev(self->uuid));
 	head = vgpu_read32(self->d, VGPU_REG_RING_HEAD);
-	busy = vnum(self->uuid, "busy_ns");
-	cmds = vnum(self->uuid, "commands");
+	busy = vgpu_attr_num(self->uuid, "busy_ns");
+	cmds = vgpu_attr_num(self->uuid, "commands");
 	TH_LOG("paused at ring head %u of %d, %lld commands done, %lld us run",
 	       head, NGEMM + 1, cmds, busy / 1000);
 	ASSERT_GT(NGEMM + 1, head) TH_LOG("the work finished before the pause");
@@ -112,28 +98,28 @@ TEST_F_TIMEOUT(ctl, pause_freezes_and_resume_continues, 300)
 	usleep(400 * 1000);
 	/* Nothing ran while paused; doorbells do not wake it either. */
 	EXPECT_EQ(head, vgpu_read32(self->d, VGPU_REG_RING_HEAD));
-	EXPECT_EQ(busy, vnum(self->uuid, "busy_ns"));
-	EXPECT_EQ(cmds, vnum(self->uuid, "commands"));
+	EXPECT_EQ(busy, vgpu_attr_num(self->uuid, "busy_ns"));
+	EXPECT_EQ(cmds, vgpu_attr_num(self->uuid, "commands"));
 	ASSERT_EQ(0, vgpu_ring_doorbell(self->d));
 	usleep(100 * 1000);
-	EXPECT_EQ(busy, vnum(self->uuid, "busy_ns"));
+	EXPECT_EQ(busy, vgpu_attr_num(self->uuid, "busy_ns"));
 	EXPECT_EQ(0, vgpu_read64(self->d, VGPU_REG_FENCE));
 
 	ASSERT_EQ(0, sysfs_write(state_path(self->uuid), "resume"));
-	EXPECT_STREQ("running", state(self->uuid));
+	EXPECT_STREQ("running", vgpu_state_of_mdev(self->uuid));
 	ASSERT_EQ(0, vgpu_wait_fence(self->d, 1, 240000));
 	/* Every GEMM ran whole: C = A x B with all ones is k everywhere. */
 	cv = (__u32 *)((char *)self->d->window + C_OFF);
 	for (i = 0; i < GM * GN; i++)
 		bad += cv[i] != GK;
 	EXPECT_EQ(0, bad);
-	EXPECT_EQ(NGEMM + 1, vnum(self->uuid, "commands"));
-	EXPECT_EQ(0, vnum(self->uuid, "errors"));
+	EXPECT_EQ(NGEMM + 1, vgpu_attr_num(self->uuid, "commands"));
+	EXPECT_EQ(0, vgpu_attr_num(self->uuid, "errors"));
 	/* Pausing or resuming twice is harmless. */
 	EXPECT_EQ(0, sysfs_write(state_path(self->uuid), "resume"));
 	EXPECT_EQ(0, sysfs_write(state_path(self->uuid), "pause"));
 	EXPECT_EQ(0, sysfs_write(state_path(self->uuid), "pause\n"));
-	EXPECT_STREQ("paused", state(self->uuid));
+	EXPECT_STREQ("paused", vgpu_state_of_mdev(self->uuid));
 	EXPECT_EQ(0, sysfs_write(state_path(self->uuid), "resume\n"));
 }
 
@@ -161,7 +147,7 @@ TEST_F_TIMEOUT(ctl, pause_keeps_the_command_in_progress, 300)
 	memset(src, 0x11, len);
 	ASSERT_EQ(0, vgpu_dma_map(self->d, src, len, VGPU_IOVA_BASE));
 	ASSERT_EQ(0, vgpu_submit(self->d, c, 2));
-	for (i = 0; i < 5000 && vnum(self->uuid, "busy_ns") < 2000000; i++)
+	for (i = 0; i < 5000 && vgpu_attr_num(self->uuid, "busy_ns") < 2000000; i++)
 		usleep(500);
 	ASSERT_EQ(0, sysfs_write(state_path(self->uuid), "pause"));
 	ASSERT_EQ(0, vgpu_read32(self->d, VGPU_REG_RING_HEAD))
@@ -190,13 +176,13 @@ TEST_F(ctl, reset_keeps_a_paused_vgpu_paused)
 
 	ASSERT_EQ(0, sysfs_write(state_path(self->uuid), "pause"));
 	ASSERT_EQ(0, vgpu_reset(self->d));
-	EXPECT_STREQ("paused", state(self->uuid));
+	EXPECT_STREQ("paused", vgpu_state_of_mdev(self->uuid));
 	ASSERT_EQ(0, vgpu_ring_init(self->d, RING_OFF, 64));
 	ASSERT_EQ(0, vgpu_submit(self->d, &f, 1));
 	EXPECT_EQ(-ETIMEDOUT, vgpu_wait_fence(self->d, 5, 300));
 	ASSERT_EQ(0, sysfs_write(state_path(self->uuid), "resume"));
 	EXPECT_EQ(0, vgpu_wait_fence(self->d, 5, 10000));
-	EXPECT_STREQ("running", state(self->uuid));
+	EXPECT_STREQ("running", vgpu_state_of_mdev(self->uuid));
 }
 
 TEST_F(ctl, fault_shows_and_reset_clears)
@@ -206,9 +192,9 @@ TEST_F(ctl, fault_shows_and_reset_clears)
 	bad.opcode = 0x7f;
 	ASSERT_EQ(0, vgpu_submit(self->d, &bad, 1));
 	EXPECT_EQ(-EIO, vgpu_wait_idle(self->d, 10000));
-	EXPECT_STREQ("faulted", state(self->uuid));
+	EXPECT_STREQ("faulted", vgpu_state_of_mdev(self->uuid));
 	ASSERT_EQ(0, vgpu_reset(self->d));
-	EXPECT_STREQ("running", state(self->uuid));
+	EXPECT_STREQ("running", vgpu_state_of_mdev(self->uuid));
 }
 
 TEST_F(ctl, bad_requests_change_nothing)
@@ -222,7 +208,7 @@ TEST_F(ctl, bad_requests_change_nothing)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(-EINVAL, sysfs_write(state_path(self->uuid), bad[i]))
 			TH_LOG("'%s'", bad[i]);
-		EXPECT_STREQ("running", state(self->uuid));
+		EXPECT_STREQ("running", vgpu_state_of_mdev(self->uuid));
 	}
 	EXPECT_TRUE(kmsg_find(kmsg, "state: 'stop' is neither pause nor resume"));
 	close(kmsg);

@@ -56,22 +56,6 @@ static int precopy_info(int dfd, struct vfio_precopy_info *info)
 	return ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, info) ? -errno : 0;
 }
 
-static long long vnum(const char *uuid, const char *name)
-{
-	return sysfs_num(MDEV_DEVICES "/%s/vgpu/%s", uuid, name);
-}
-
-static const char *vstate(const char *uuid)
-{
-	static char buf[32];
-	char path[256];
-
-	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/vgpu/state", uuid);
-	if (sysfs_read(path, buf, sizeof(buf)))
-		return "(unreadable)";
-	return buf;
-}
-
 static signed char amat[GM * GK], bmat[GK * GN];
 static __u32 want[GM * GN];
 
@@ -197,7 +181,7 @@ TEST_F(mig, offers_migration_v2_with_precopy)
 		  VFIO_MIGRATION_PRE_COPY, a.m.flags);
 	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, vgpu_mig_get(self->src));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP, NULL));
-	EXPECT_STREQ("stopped", vstate(self->src_uuid));
+	EXPECT_STREQ("stopped", vgpu_state_of_mdev(self->src_uuid));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LE(0, dfd);
 	/* Pre-copy information exists only in the pre-copy states. */
@@ -206,7 +190,7 @@ TEST_F(mig, offers_migration_v2_with_precopy)
 	/* STOP_COPY -> PRE_COPY is not an arc. */
 	EXPECT_NE(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, NULL));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
-	EXPECT_STREQ("running", vstate(self->src_uuid));
+	EXPECT_STREQ("running", vgpu_state_of_mdev(self->src_uuid));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
 	ASSERT_EQ(0, precopy_info(dfd, &info));
 	/* Everything is still to send: the whole window, nothing dirty. */
@@ -228,7 +212,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	unsigned char *d;
 
 	ASSERT_EQ(0, queue_work(self->src));
-	for (i = 0; i < 5000 && vnum(self->src_uuid, "busy_ns") < 20000000; i++)
+	for (i = 0; i < 5000 && vgpu_attr_num(self->src_uuid, "busy_ns") < 20000000; i++)
 		usleep(1000);
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
 	/*
@@ -256,14 +240,14 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, NULL));
-	EXPECT_STREQ("stopped", vstate(self->src_uuid));
+	EXPECT_STREQ("stopped", vgpu_state_of_mdev(self->src_uuid));
 	stop = vgpu_mig_read(dfd, &s);
 	ASSERT_LT(0, stop);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP, NULL));
 	close(dfd);
-	src_cmds = vnum(self->src_uuid, "commands");
-	busy = vnum(self->src_uuid, "busy_ns");
+	src_cmds = vgpu_attr_num(self->src_uuid, "commands");
+	busy = vgpu_attr_num(self->src_uuid, "busy_ns");
 	TH_LOG("window %llu MiB: %lld bytes pre-copy, %lld stop-copy",
 	       self->src->window_size >> 20, pre, stop);
 	TH_LOG("stop-copy read in %.1f ms; the source ran %lld commands",
@@ -273,7 +257,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	EXPECT_GT(self->src->window_size / 4, stop);
 	ASSERT_GT(2 * NGEMM, src_cmds) TH_LOG("the work ended before the stop");
 	usleep(200 * 1000);
-	EXPECT_EQ(busy, vnum(self->src_uuid, "busy_ns"));
+	EXPECT_EQ(busy, vgpu_attr_num(self->src_uuid, "busy_ns"));
 
 	ASSERT_EQ(0, vgpu_mig_set(self->dst, VFIO_DEVICE_STATE_RESUMING, &rfd));
 	ASSERT_EQ(0, feed(rfd, &s));
@@ -284,7 +268,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	ASSERT_EQ(0, vgpu_wait_fence(self->dst, NGEMM, 120000));
 	EXPECT_EQ(0, wrong_results(self->dst));
 	/* Each command ran exactly once, on one side or the other. */
-	dst_cmds = vnum(self->dst_uuid, "commands");
+	dst_cmds = vgpu_attr_num(self->dst_uuid, "commands");
 	EXPECT_EQ(2 * NGEMM, src_cmds + dst_cmds)
 		TH_LOG("source %lld + target %lld", src_cmds, dst_cmds);
 	EXPECT_EQ(2 * NGEMM, vgpu_read64(self->dst, VGPU_REG_COMPLETED));
@@ -305,7 +289,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	self->src = NULL;
 	EXPECT_TRUE(kmsg_find(self->kmsg, "window zeroed"));
 	ASSERT_EQ(0, vgpu_dev_open(self->src_uuid, &self->src));
-	EXPECT_STREQ("running", vstate(self->src_uuid));
+	EXPECT_STREQ("running", vgpu_state_of_mdev(self->src_uuid));
 	for (i = 0; i < D_PAGES; i++)
 		ASSERT_EQ(0, ((unsigned char *)self->src->window)[D_OFF +
 							      i * 4096 + 3]);
@@ -324,7 +308,7 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	int file, i;
 
 	ASSERT_EQ(0, queue_work(self->src));
-	for (i = 0; i < 5000 && vnum(self->src_uuid, "busy_ns") < 20000000; i++)
+	for (i = 0; i < 5000 && vgpu_attr_num(self->src_uuid, "busy_ns") < 20000000; i++)
 		usleep(1000);
 	/* Suspend: stop, save everything at once, to a file. */
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP, NULL));
@@ -333,7 +317,7 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	ASSERT_LT((long long)self->src->window_size, n);
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP, NULL));
 	close(dfd);
-	src_cmds = vnum(self->src_uuid, "commands");
+	src_cmds = vgpu_attr_num(self->src_uuid, "commands");
 	file = mkstemp(path);
 	ASSERT_LE(0, file);
 	ASSERT_EQ((ssize_t)s.len, write(file, s.p, s.len));
@@ -364,7 +348,7 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	adopt_ring(self->src, &saved_ring);
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
 	EXPECT_EQ(0, wrong_results(self->src));
-	EXPECT_EQ(2 * NGEMM, src_cmds + vnum(uuid, "commands"));
+	EXPECT_EQ(2 * NGEMM, src_cmds + vgpu_attr_num(uuid, "commands"));
 	free(s.p);
 }
 
@@ -394,7 +378,7 @@ TEST_F_TIMEOUT(mig, incompatible_target_refuses_and_the_source_goes_on, 600)
 	close(dfd);
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
 	EXPECT_EQ(0, wrong_results(self->src));
-	EXPECT_EQ(2 * NGEMM, vnum(self->src_uuid, "commands"));
+	EXPECT_EQ(2 * NGEMM, vgpu_attr_num(self->src_uuid, "commands"));
 	vgpu_dev_close(x);
 	free(s.p);
 }

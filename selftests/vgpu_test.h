@@ -68,6 +68,24 @@ static inline int sysfs_write(const char *path, const char *val)
 	return err;
 }
 
+/* A number from an mdev vGPU's vgpu/ directory; -1 if unreadable. */
+static inline long long vgpu_attr_num(const char *uuid, const char *name)
+{
+	return sysfs_num(MDEV_DEVICES "/%s/vgpu/%s", uuid, name);
+}
+
+/* An mdev vGPU's control state (vgpu/state), or "(unreadable)". */
+static inline const char *vgpu_state_of_mdev(const char *uuid)
+{
+	static char buf[32];
+	char path[256];
+
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/vgpu/state", uuid);
+	if (sysfs_read(path, buf, sizeof(buf)))
+		return "(unreadable)";
+	return buf;
+}
+
 static inline bool path_exists(const char *fmt, ...)
 {
 	char path[512];

@@ -115,11 +115,6 @@ static struct json_object *parent0(struct json_object *root)
 	return NULL;
 }
 
-static long long vnum(const char *uuid, const char *name)
-{
-	return sysfs_num(MDEV_DEVICES "/%s/vgpu/%s", uuid, name);
-}
-
 FIXTURE(ctl) {
 	char marks[64];
 	char pf[32];	/* PCI address of a vgpu PF whose VFs a test enabled */
@@ -196,10 +191,10 @@ TEST_F(ctl, list_json_matches_sysfs)
 	EXPECT_STREQ("mdev", json_object_get_string(get(v, "kind")));
 	EXPECT_STREQ("split", json_object_get_string(get(v, "profile")));
 	EXPECT_STREQ("running", json_object_get_string(get(v, "state")));
-	EXPECT_EQ(vnum(uuid, "mem_size_bytes"), num(v, "mem_size_bytes"));
-	EXPECT_EQ(vnum(uuid, "mem_offset_bytes"), num(v, "mem_offset_bytes"));
-	EXPECT_EQ(vnum(uuid, "partition_users"), num(v, "partition_users"));
-	EXPECT_EQ(vnum(uuid, "weight"), num(v, "weight"));
+	EXPECT_EQ(vgpu_attr_num(uuid, "mem_size_bytes"), num(v, "mem_size_bytes"));
+	EXPECT_EQ(vgpu_attr_num(uuid, "mem_offset_bytes"), num(v, "mem_offset_bytes"));
+	EXPECT_EQ(vgpu_attr_num(uuid, "partition_users"), num(v, "partition_users"));
+	EXPECT_EQ(vgpu_attr_num(uuid, "weight"), num(v, "weight"));
 	json_object_put(root);
 
 	/* Text output names it too; a bad parent is one message. */
@@ -270,18 +265,18 @@ TEST_F(ctl, set_changes_a_knob_and_bad_values_change_nothing)
 	ASSERT_EQ(0, vgpu_create("split", a));
 	ASSERT_EQ(0, vgpu_create("split", b));
 	ASSERT_EQ(0, vgpu_create("split", c));
-	ASSERT_EQ(vnum(a, "partition"), vnum(c, "partition"));
+	ASSERT_EQ(vgpu_attr_num(a, "partition"), vgpu_attr_num(c, "partition"));
 
 	ASSERT_EQ(0, ctl("set %s weight=30 priority=high", a));
 	EXPECT_STREQ("", err_buf);
-	EXPECT_EQ(30, vnum(a, "weight"));
+	EXPECT_EQ(30, vgpu_attr_num(a, "weight"));
 
 	/* Out of range: exit 2, one message, nothing changed. */
 	EXPECT_EQ(2, ctl("set %s weight=500", a));
 	EXPECT_EQ(1, lines(err_buf));
-	EXPECT_EQ(30, vnum(a, "weight"));
+	EXPECT_EQ(30, vgpu_attr_num(a, "weight"));
 	EXPECT_EQ(2, ctl("set %s cap=100 weight=0", a));
-	EXPECT_EQ(1000, vnum(a, "cap_permille"));
+	EXPECT_EQ(1000, vgpu_attr_num(a, "cap_permille"));
 	EXPECT_EQ(2, ctl("set %s colour=blue", a));
 	EXPECT_EQ(1, lines(err_buf));
 	EXPECT_EQ(2, ctl("set %s policy=equal_share", a));
@@ -292,8 +287,8 @@ TEST_F(ctl, set_changes_a_knob_and_bad_values_change_nothing)
 	ASSERT_EQ(0, ctl("set %s guarantee=500", b));
 	EXPECT_EQ(1, ctl("set %s weight=40 guarantee=1", c));
 	EXPECT_EQ(1, lines(err_buf)) TH_LOG("%s", err_buf);
-	EXPECT_EQ(0, vnum(c, "guarantee_permille"));
-	EXPECT_EQ(10, vnum(c, "weight")) TH_LOG("the weight written first was not undone");
+	EXPECT_EQ(0, vgpu_attr_num(c, "guarantee_permille"));
+	EXPECT_EQ(10, vgpu_attr_num(c, "weight")) TH_LOG("the weight written first was not undone");
 
 	/* Parent knobs. */
 	ASSERT_EQ(0, ctl("set vgpu0 policy=equal_share timeslice_us=5000"));
@@ -369,9 +364,9 @@ TEST_F_TIMEOUT(ctl, usage_agrees_with_busy_ns, 200)
 	ASSERT_EQ(37, (int)strlen(out_buf));
 	snprintf(id, sizeof(id), "%.36s", out_buf);
 	ASSERT_EQ(0, run_work(id));
-	busy = vnum(id, "busy_ns");
+	busy = vgpu_attr_num(id, "busy_ns");
 	ASSERT_LT(0, busy);
-	mib = vnum(id, "mem_size_bytes") >> 20;
+	mib = vgpu_attr_num(id, "mem_size_bytes") >> 20;
 
 	ASSERT_EQ(0, ctl("usage --json %s", id));
 	root = json_tokener_parse(out_buf);
@@ -389,7 +384,7 @@ TEST_F_TIMEOUT(ctl, usage_agrees_with_busy_ns, 200)
 	EXPECT_GT(MICRO, fabs(es - busy / 1000000000.0));
 	EXPECT_LE(es, secs);
 	EXPECT_GT(MICRO * (mib + 1), fabs(mms - secs * mib));
-	EXPECT_EQ(vnum(id, "commands"), num(v, "commands"));
+	EXPECT_EQ(vgpu_attr_num(id, "commands"), num(v, "commands"));
 	json_object_put(root);
 
 	/* A mark, then nothing more ran: zero engine time since. */

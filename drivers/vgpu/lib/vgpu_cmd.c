@@ -37,11 +37,6 @@ void vgpu_exec_start(struct vgpu_exec *ex, const struct vgpu_cmd *cmd)
 }
 EXPORT_SYMBOL_VGPU(vgpu_exec_start);
 
-static u64 vgpu_min(u64 a, u64 b)
-{
-	return a < b ? a : b;
-}
-
 /*
  * A memory access that failed: -EAGAIN means the memory could not be reached
  * in time and the unit is to be run again later; anything else is a fault.
@@ -55,7 +50,7 @@ static int vgpu_step_copy(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 			  void *ctx, u64 *bad, u64 *bytes)
 {
 	const struct vgpu_cmd *c = &ex->cmd;
-	u64 n = vgpu_min(c->u.copy.len - ex->done, VGPU_UNIT_BYTES);
+	u64 n = vgpu_min_u64(c->u.copy.len - ex->done, VGPU_UNIT_BYTES);
 	u64 src = c->u.copy.src + ex->done, dst = c->u.copy.dst + ex->done;
 
 	int ret;
@@ -79,7 +74,7 @@ static int vgpu_step_fill(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 			  void *ctx, u64 *bytes)
 {
 	const struct vgpu_cmd *c = &ex->cmd;
-	u64 n = vgpu_min(c->u.fill.len - ex->done, VGPU_UNIT_BYTES);
+	u64 n = vgpu_min_u64(c->u.fill.len - ex->done, VGPU_UNIT_BYTES);
 	u64 i;
 
 	for (i = 0; i < n; i += 4)
@@ -94,7 +89,7 @@ static int vgpu_step_crc(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 			 void *ctx, u64 *bytes)
 {
 	const struct vgpu_cmd *c = &ex->cmd;
-	u64 n = vgpu_min(c->u.crc.len - ex->done, VGPU_UNIT_BYTES);
+	u64 n = vgpu_min_u64(c->u.crc.len - ex->done, VGPU_UNIT_BYTES);
 	u32 crc;
 
 	ops->read(ctx, false, c->u.crc.src + ex->done, ex->buf, n);
@@ -130,9 +125,9 @@ static int vgpu_step_gemm(struct vgpu_exec *ex,
 	u64 tiles = vgpu_gemm_tiles(c);
 	u64 i0 = (ex->done / tiles_n) * VGPU_GEMM_TILE;
 	u64 j0 = (ex->done % tiles_n) * VGPU_GEMM_TILE;
-	u32 ti = (u32)vgpu_min(VGPU_GEMM_TILE, m - i0);
-	u32 tj = (u32)vgpu_min(VGPU_GEMM_TILE, n - j0);
-	u32 tk = (u32)vgpu_min(VGPU_GEMM_TILE_K, k - ex->k);
+	u32 ti = (u32)vgpu_min_u64(VGPU_GEMM_TILE, m - i0);
+	u32 tj = (u32)vgpu_min_u64(VGPU_GEMM_TILE, n - j0);
+	u32 tk = (u32)vgpu_min_u64(VGPU_GEMM_TILE_K, k - ex->k);
 	s8 *a = (s8 *)ex->buf;			/* ti x tk */
 	s8 *b = (s8 *)ex->buf + VGPU_GEMM_TILE * VGPU_GEMM_TILE_K; /* tk x tj */
 	u32 i, j, kk;

@@ -391,11 +391,6 @@ void vgpu_mig_rx_init(struct vgpu_mig_rx *rx,
 }
 EXPORT_SYMBOL_VGPU(vgpu_mig_rx_init);
 
-static u64 vgpu_min_u64(u64 a, u64 b)
-{
-	return a < b ? a : b;
-}
-
 static int vgpu_mig_rx_fail(struct vgpu_mig_rx *rx, int err)
 {
 	rx->err = err;

@@ -54,4 +54,16 @@ static inline bool vgpu_is_pow2(u64 v)
 	return v && !(v & (v - 1));
 }
 
+/**
+ * vgpu_min_u64() - the smaller of two u64 values
+ * @a: one value
+ * @b: the other
+ *
+ * Return: @a if it is not larger than @b, else @b.
+ */
+static inline u64 vgpu_min_u64(u64 a, u64 b)
+{
+	return a < b ? a : b;
+}
+
 #endif /* VGPU_PURE_H */
