@@ -881,10 +881,10 @@ TEST_F(dev, regs_identity)
 	char path[256], buf[64];
 
 	EXPECT_EQ(VGPU_ID_MAGIC, vgpu_read32(t->d, VGPU_REG_ID));
-	EXPECT_EQ(0x10001, vgpu_read32(t->d, VGPU_REG_VERSION));
+	EXPECT_EQ(0x10002, vgpu_read32(t->d, VGPU_REG_VERSION));
 	EXPECT_EQ(VGPU_VERSION_MAJOR << 16 | VGPU_VERSION_MINOR,
 		  vgpu_read32(t->d, VGPU_REG_VERSION));
-	EXPECT_EQ(0x7f, vgpu_read32(t->d, VGPU_REG_CAPS));
+	EXPECT_EQ(0xff, vgpu_read32(t->d, VGPU_REG_CAPS));
 	EXPECT_EQ((1u << VGPU_OP_COUNT) - 1, vgpu_read32(t->d, VGPU_REG_CAPS));
 	EXPECT_EQ(sysfs_inst(t, "mem_size_bytes"),
 		  vgpu_read64(t->d, VGPU_REG_WINDOW_SIZE));

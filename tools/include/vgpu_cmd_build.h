@@ -146,4 +146,26 @@ static inline struct vgpu_cmd vgpu_cmd_timestamp(__u64 dst)
 	return c;
 }
 
+/**
+ * vgpu_cmd_peer_copy() - build a PEER_COPY (device interface 1.2)
+ * @src: window offset of the bytes to copy
+ * @dst: offset in the peer's window
+ * @len: bytes
+ * @peer: the peer's id in the vGPU's peer group (VGPU_REG_PEER_ID there)
+ *
+ * Return: the command.
+ */
+static inline struct vgpu_cmd vgpu_cmd_peer_copy(__u64 src, __u64 dst,
+						 __u64 len, __u32 peer)
+{
+	struct vgpu_cmd c = vgpu_cmd_nop();
+
+	c.opcode = VGPU_OP_PEER_COPY;
+	c.u.peer.src = src;
+	c.u.peer.dst = dst;
+	c.u.peer.len = len;
+	c.u.peer.peer = peer;
+	return c;
+}
+
 #endif /* VGPU_TOOLS_CMD_BUILD_H */

@@ -29,6 +29,7 @@
  * @nrange: entries in @range
  * @nalign: entries in @align
  * @len_align: a misaligned length: an ALIGN error may name any address
+ * @peer: a PEER error is among the reasons (it names the destination)
  *
  * The validator may report any one of the reasons; it must accept exactly
  * the commands with none. An opcode or flags error is reported before
@@ -39,6 +40,7 @@ struct cmd_ref_verdict {
 	u64 range[4], align[4];
 	unsigned int nrange, nalign;
 	unsigned int len_align;
+	bool peer;
 };
 
 /**
@@ -147,6 +149,17 @@ static inline void cmd_ref_validate(const struct vgpu_cmd *c, u64 w,
 		cmd_ref_align(v, c->u.fence.dst, 8);
 		cmd_ref_range(v, false, c->u.fence.dst, 8, w);
 		break;
+	case VGPU_OP_PEER_COPY:
+		if (!c->u.peer.len || c->u.peer.pad)
+			v->errs |= 1u << VGPU_ERR_SIZE;
+		cmd_ref_range(v, false, c->u.peer.src, c->u.peer.len, w);
+		/* The peer's window is unknown here: only wrapping counts. */
+		cmd_ref_range(v, true, c->u.peer.dst, c->u.peer.len, w);
+		if (c->u.peer.peer >= VGPU_MAX_PEERS) {
+			v->errs |= 1u << VGPU_ERR_PEER;
+			v->peer = true;
+		}
+		break;
 	}
 }
 
@@ -191,7 +204,10 @@ static inline const char *cmd_ref_check(const struct vgpu_cmd *c, u64 w,
 	if (err == VGPU_ERR_ALIGN && !v.len_align &&
 	    !cmd_ref_in_list(v.align, v.nalign, bad))
 		return "ALIGN names the wrong address";
-	if (err != VGPU_ERR_RANGE && err != VGPU_ERR_ALIGN && bad)
+	if (err == VGPU_ERR_PEER && bad != c->u.peer.dst)
+		return "PEER names the wrong address";
+	if (err != VGPU_ERR_RANGE && err != VGPU_ERR_ALIGN &&
+	    err != VGPU_ERR_PEER && bad)
 		return "bad address set for an error without one";
 	return NULL;
 }

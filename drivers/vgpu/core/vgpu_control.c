@@ -12,7 +12,8 @@
  * hold waits until no engine runs the vGPU (bounded: vgpu_sched_hold());
  * dropping the last one lets it run again and wakes an engine if it has
  * work. &vgpu.ctl_lock serialises the transitions, so a reset that ends
- * while the operator holds the vGPU paused leaves it paused.
+ * while the operator holds the vGPU paused leaves it paused. A held vGPU
+ * takes no peer copies into its window either (vgpu_peer.c).
  */
 #include "core/vgpu_core.h"
 
@@ -29,6 +30,7 @@ void vgpu_control_hold(struct vgpu *vgpu, u32 why)
 	mutex_lock(&vgpu->ctl_lock);
 	vgpu->ctl_holds |= why;
 	vgpu_sched_hold(vgpu, vgpu->ctl_holds);
+	vgpu_peer_hold(vgpu, true);
 	mutex_unlock(&vgpu->ctl_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(vgpu_control_hold);
@@ -48,6 +50,7 @@ void vgpu_control_release(struct vgpu *vgpu, u32 why)
 	mutex_lock(&vgpu->ctl_lock);
 	vgpu->ctl_holds &= ~why;
 	vgpu_sched_hold(vgpu, vgpu->ctl_holds);
+	vgpu_peer_hold(vgpu, vgpu->ctl_holds != 0);
 	if (!vgpu->ctl_holds) {
 		run = vgpu->dev->ops->fn_has_work(vgpu->dev, vgpu->fn);
 		if (run)

@@ -13,6 +13,7 @@
 #include <linux/list.h>
 #include <linux/mdev.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/vfio.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -26,6 +27,9 @@
 
 /* Most simulated devices the module creates. */
 #define VGPU_MAX_DEVICES	8
+
+/* Highest peer group number (sysfs peer_group; 0 is no group). */
+#define VGPU_PEER_GROUP_MAX	65535
 
 /* Watchdog defaults and limits (sysfs job_timeout_ms, preempt_timeout_us). */
 #define VGPU_JOB_TIMEOUT_DEFAULT_MS	10000
@@ -158,6 +162,8 @@ struct vgpu_fn_res {
  * @fn_has_work: whether @fn has work for the engines
  * @fn_faulted: whether @fn stopped on a fault that only a reset clears
  * @fn_counters: @fn's execution counters since it was provisioned
+ * @peer_copies: the device executes PEER_COPY between its functions (its
+ *		 vGPUs may join peer groups, vgpu_peer.c)
  */
 struct vgpu_device_ops {
 	const char *name;
@@ -172,6 +178,7 @@ struct vgpu_device_ops {
 	bool (*fn_faulted)(struct vgpu_device *dev, u32 fn);
 	void (*fn_counters)(struct vgpu_device *dev, u32 fn,
 			    struct vgpu_stats *c);
+	bool peer_copies;
 };
 
 /**
@@ -215,6 +222,10 @@ struct vgpu_type {
  * @preempt_timeout_ns: longest work unit, 0 for no limit
  * @samples: scheduler latencies for the benchmark
  * @debugfs: /sys/kernel/debug/vgpu/vgpuN
+ * @peer_sem: protects @peers and the members' &vgpu.peer_group,
+ *	      &vgpu.peer_id and &vgpu.peer_held (vgpu_peer.c); read-held
+ *	      by a peer copy while it writes into a member's window
+ * @peers: (group * VGPU_MAX_PEERS + peer id) -> &struct vgpu
  *
  * @policy, @timeslice_ns, @job_timeout_ns and @preempt_timeout_ns are
  * written under @lock and read locklessly by the engines.
@@ -248,6 +259,9 @@ struct vgpu_device {
 	u64 preempt_timeout_ns;
 	struct vgpu_samples samples;
 	struct dentry *debugfs;
+
+	struct rw_semaphore peer_sem; /* see above */
+	struct xarray peers;
 };
 
 /**
@@ -290,6 +304,13 @@ struct vgpu_stats {
  * @ctl_lock: serialises control transitions (vgpu_control.c); protects
  *	      @ctl_holds; taken before any lock of the device's
  * @ctl_holds: enum vgpu_hold bits taken and not yet dropped
+ * @peer_group: its peer group, 0 if none; written under
+ *		&vgpu_device.peer_sem, read locklessly for registers and sysfs
+ * @peer_id: its id in @peer_group, likewise
+ * @peer_held: it takes no peer writes (it is held); written under both
+ *	       @ctl_lock and &vgpu_device.peer_sem, read under either
+ * @peer_tx_bytes: bytes its PEER_COPY commands wrote into peers' windows
+ * @peer_rx_bytes: bytes peers' PEER_COPY commands wrote into its window
  *
  * The function's registers, window and command state belong to the device
  * (for a sim function, &struct vgpu_sim_fn behind @hw), its VFIO state to
@@ -317,6 +338,12 @@ struct vgpu {
 
 	struct mutex ctl_lock; /* see above */
 	u32 ctl_holds;
+
+	u32 peer_group;
+	u32 peer_id;
+	bool peer_held;
+	atomic64_t peer_tx_bytes;
+	atomic64_t peer_rx_bytes;
 };
 
 static inline struct vgpu_device *to_vgpu_device(struct device *dev)
@@ -400,6 +427,13 @@ void vgpu_sched_debugfs_exit(struct vgpu_device *dev);
 void vgpu_control_hold(struct vgpu *vgpu, u32 why);
 void vgpu_control_release(struct vgpu *vgpu, u32 why);
 enum vgpu_state vgpu_control_state(struct vgpu *vgpu);
+
+/* vgpu_peer.c: peer groups */
+int vgpu_peer_join(struct vgpu *vgpu, u32 group);
+void vgpu_peer_hold(struct vgpu *vgpu, bool held);
+struct vgpu *vgpu_peer_get(struct vgpu *vgpu, u32 peer, int *err);
+void vgpu_peer_put(struct vgpu *vgpu);
+u32 vgpu_peer_info(struct vgpu *vgpu, u32 *group, u32 *id);
 
 int vgpu_resources_get(struct vgpu *vgpu, int profile, int fn);
 void vgpu_resources_put(struct vgpu *vgpu);

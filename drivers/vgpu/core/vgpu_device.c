@@ -52,6 +52,7 @@ static void vgpu_device_release(struct device *dev)
 	ida_free(&vgpu_device_ida, vdev->id);
 	ida_destroy(&vdev->fn_ida);
 	xa_destroy(&vdev->fns);
+	xa_destroy(&vdev->peers);
 	kfree(vdev->mem.map);
 	kfree(vdev);
 }
@@ -180,6 +181,8 @@ void vgpu_resources_put(struct vgpu *vgpu)
 {
 	struct vgpu_device *dev = vgpu->dev;
 
+	/* No peer copy writes into the window once it is handed back. */
+	vgpu_peer_join(vgpu, 0);
 	mutex_lock(&dev->lock);
 	list_del(&vgpu->node);
 	dev->nr_vgpus--;
@@ -231,6 +234,8 @@ struct vgpu_device *vgpu_device_create(struct device *parent,
 	vdev->priv = priv;
 	ida_init(&vdev->fn_ida);
 	xa_init(&vdev->fns);
+	init_rwsem(&vdev->peer_sem);
+	xa_init(&vdev->peers);
 	vdev->mem_size = cfg->mem_size;
 	vdev->num_engines = cfg->num_engines;
 	vdev->nr_profiles = cfg->nr_profiles;

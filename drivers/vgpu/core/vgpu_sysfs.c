@@ -599,6 +599,48 @@ static ssize_t state_store(struct device *d, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(state);
 
+static ssize_t peer_group_show(struct device *d,
+			       struct device_attribute *attr, char *buf)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	u32 group, id;
+
+	vgpu_peer_info(vgpu, &group, &id);
+	return sysfs_emit(buf, "%u\n", group);
+}
+
+static ssize_t peer_group_store(struct device *d,
+				struct device_attribute *attr,
+				const char *buf, size_t count)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	u64 group;
+	int ret;
+
+	ret = vgpu_store_u64(d, "peer_group", buf, 0, VGPU_PEER_GROUP_MAX,
+			     &group);
+	if (!ret)
+		ret = vgpu_peer_join(vgpu, group);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(peer_group);
+
+static ssize_t peer_id_show(struct device *d, struct device_attribute *attr,
+			    char *buf)
+{
+	struct vgpu *vgpu = dev_get_drvdata(d);
+	u32 group, id;
+
+	vgpu_peer_info(vgpu, &group, &id);
+	if (!group)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "%u\n", id);
+}
+static DEVICE_ATTR_RO(peer_id);
+
+VGPU_INST_SHOW(peer_tx_bytes, "%lld", atomic64_read(&vgpu->peer_tx_bytes));
+VGPU_INST_SHOW(peer_rx_bytes, "%lld", atomic64_read(&vgpu->peer_rx_bytes));
+
 static struct device_attribute dev_attr_vgpu_timeslice_us =
 	__ATTR(timeslice_us, 0644, vgpu_timeslice_us_show,
 	       vgpu_timeslice_us_store);
@@ -620,6 +662,10 @@ static struct attribute *vgpu_instance_attrs[] = {
 	&dev_attr_errors.attr,
 	&dev_attr_resets.attr,
 	&dev_attr_dma_stalls.attr,
+	&dev_attr_peer_group.attr,
+	&dev_attr_peer_id.attr,
+	&dev_attr_peer_tx_bytes.attr,
+	&dev_attr_peer_rx_bytes.attr,
 	&dev_attr_profile.attr,
 	&dev_attr_mem_offset_bytes.attr,
 	&dev_attr_mem_size_bytes.attr,

@@ -20,6 +20,14 @@
  * Guest-memory ranges the device cannot check: a COPY between overlapping
  * guest ranges gets undefined contents there, as on any DMA engine, and
  * only in that guest's own memory.
+ *
+ * A PEER_COPY runs like a COPY whose destination is a peer's window: its
+ * first unit asks the device for the peer's window and checks the whole
+ * destination range against it, so that a copy that cannot fit writes
+ * nothing; every unit then writes through the device, which looks the
+ * peer up again (it may have left the group meanwhile: VGPU_ERR_PEER, with
+ * the units before it written). A peer that cannot take writes now (held
+ * for migration) stalls the unit, as unreachable guest memory does.
  */
 #include "vgpu_cmd.h"
 
@@ -68,6 +76,39 @@ static int vgpu_step_copy(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 	ex->done += n;
 	*bytes = n;
 	return ex->done == c->u.copy.len ? VGPU_STEP_DONE : VGPU_STEP_MORE;
+}
+
+/* A peer access that failed: -EAGAIN stalls the unit, others fault. */
+static int vgpu_step_peer_error(int err)
+{
+	return err == -EAGAIN ? VGPU_STEP_STALL : -VGPU_ERR_PEER;
+}
+
+static int vgpu_step_peer(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
+			  void *ctx, u64 *bad, u64 *bytes)
+{
+	const struct vgpu_cmd *c = &ex->cmd;
+	u64 n = vgpu_min_u64(c->u.peer.len - ex->done, VGPU_UNIT_BYTES);
+	u64 dst = c->u.peer.dst + ex->done, size;
+	int ret;
+
+	*bad = dst;
+	if (!ops->peer_window || !ops->peer_write)
+		return -VGPU_ERR_PEER;
+	if (!ex->done) {
+		ret = ops->peer_window(ctx, c->u.peer.peer, &size);
+		if (ret)
+			return vgpu_step_peer_error(ret);
+		if (dst > size || c->u.peer.len > size - dst)
+			return -VGPU_ERR_PEER;
+	}
+	ops->read(ctx, false, c->u.peer.src + ex->done, ex->buf, n);
+	ret = ops->peer_write(ctx, c->u.peer.peer, dst, ex->buf, n);
+	if (ret)
+		return vgpu_step_peer_error(ret);
+	ex->done += n;
+	*bytes = n;
+	return ex->done == c->u.peer.len ? VGPU_STEP_DONE : VGPU_STEP_MORE;
 }
 
 static int vgpu_step_fill(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
@@ -181,9 +222,11 @@ bool vgpu_exec_progress_valid(const struct vgpu_cmd *cmd, u64 done, u32 k)
 	case VGPU_OP_COPY:
 	case VGPU_OP_FILL:
 	case VGPU_OP_CRC32C:
+	case VGPU_OP_PEER_COPY:
 		len = cmd->opcode == VGPU_OP_COPY ? cmd->u.copy.len :
 		      cmd->opcode == VGPU_OP_FILL ? cmd->u.fill.len :
-		      cmd->u.crc.len;
+		      cmd->opcode == VGPU_OP_CRC32C ? cmd->u.crc.len :
+		      cmd->u.peer.len;
 		return !k && done < len && !(done % VGPU_UNIT_BYTES);
 	case VGPU_OP_GEMM_I8:
 		return done < vgpu_gemm_tiles(cmd) && k < cmd->u.gemm.k &&
@@ -198,8 +241,9 @@ EXPORT_SYMBOL_VGPU(vgpu_exec_progress_valid);
  * @ex: state set up by vgpu_exec_start()
  * @ops: memory accessors
  * @ctx: passed to @ops
- * @bad_addr: set to the faulting address on VGPU_ERR_DMA, and to the address
- *	      that could not be reached on VGPU_STEP_STALL
+ * @bad_addr: set to the faulting address on VGPU_ERR_DMA and VGPU_ERR_PEER
+ *	      (the peer-window address of the failing unit), and to the
+ *	      address that could not be reached on VGPU_STEP_STALL
  * @bytes: set to the bytes this unit moved (for accounting)
  *
  * Return: VGPU_STEP_DONE, VGPU_STEP_MORE, VGPU_STEP_STALL (nothing done, run
@@ -231,6 +275,8 @@ int vgpu_exec_step(struct vgpu_exec *ex, const struct vgpu_mem_ops *ops,
 		v = ops->now_ns(ctx);
 		ops->write(ctx, false, c->u.ts.dst, &v, sizeof(v));
 		return VGPU_STEP_DONE;
+	case VGPU_OP_PEER_COPY:
+		return vgpu_step_peer(ex, ops, ctx, bad_addr, bytes);
 	}
 	return -VGPU_ERR_OPCODE;
 }

@@ -28,6 +28,14 @@
  *	  could not be reached in time (the unit is retried later).
  * @write: copy @len bytes from @buf to @addr, likewise.
  * @now_ns: the device clock
+ * @peer_window: set *@size to the window size of the vGPU's peer @peer.
+ *		 Return: 0, -ENXIO if there is no such peer, or -EAGAIN if
+ *		 the peer cannot take writes now (try again later). NULL for
+ *		 a device without peer groups: every PEER_COPY faults.
+ * @peer_write: copy @len bytes from @buf to @addr in peer @peer's window;
+ *		the callee checks the peer and the range again. Return: 0,
+ *		-ENXIO (no such peer, or the range leaves its window) or
+ *		-EAGAIN as for @peer_window.
  *
  * The executor only calls these with ranges it has validated: window ranges
  * lie inside the window. DMA ranges are checked by the callee.
@@ -37,6 +45,9 @@ struct vgpu_mem_ops {
 	int (*write)(void *ctx, bool sys, u64 addr, const void *buf,
 		     size_t len);
 	u64 (*now_ns)(void *ctx);
+	int (*peer_window)(void *ctx, u32 peer, u64 *size);
+	int (*peer_write)(void *ctx, u32 peer, u64 addr, const void *buf,
+			  size_t len);
 };
 
 /**

@@ -14,8 +14,14 @@
  * mapped them is known when they are accessed, and a failed access stops the
  * command with VGPU_ERR_DMA.
  *
- * vgpu_cmd_ranges() lists the window ranges a valid command touches, so that
- * a driver can check them against the buffers its caller owns.
+ * A PEER_COPY's destination lies in another vGPU's window, which only the
+ * device knows: here its peer id is checked against VGPU_MAX_PEERS, and the
+ * executor asks the device for the peer's window when the copy starts
+ * (VGPU_ERR_PEER if there is no such peer or the range leaves its window).
+ *
+ * vgpu_cmd_ranges() lists the ranges of this vGPU's window a valid command
+ * touches, so that a driver can check them against the buffers its caller
+ * owns; a PEER_COPY's destination is the peer's, and not among them.
  */
 #include "vgpu_cmd.h"
 
@@ -157,6 +163,20 @@ int vgpu_cmd_validate(const struct vgpu_cmd *cmd, u64 window, u64 *bad_addr)
 			err = vgpu_check_range(false, c->u.ts.dst, 8, window,
 					       bad_addr);
 		return err;
+	case VGPU_OP_PEER_COPY:
+		if (!c->u.peer.len || c->u.peer.pad)
+			return VGPU_ERR_SIZE;
+		err = vgpu_check_range(false, c->u.peer.src, c->u.peer.len,
+				       window, bad_addr);
+		if (!err && vgpu_wraps(c->u.peer.dst, c->u.peer.len)) {
+			*bad_addr = c->u.peer.dst;
+			err = VGPU_ERR_RANGE;
+		}
+		if (!err && c->u.peer.peer >= VGPU_MAX_PEERS) {
+			*bad_addr = c->u.peer.dst;
+			err = VGPU_ERR_PEER;
+		}
+		return err;
 	}
 	return VGPU_ERR_OPCODE;
 }
@@ -178,7 +198,8 @@ EXPORT_SYMBOL_VGPU(vgpu_caps);
  * @cmd: a command vgpu_cmd_validate() accepted
  * @r: filled with up to VGPU_CMD_MAX_RANGES ranges
  *
- * DMA operands (SRC_SYS, DST_SYS) are not window ranges and are left out.
+ * DMA operands (SRC_SYS, DST_SYS) are not window ranges and are left out,
+ * nor is a PEER_COPY's destination (the peer's window).
  *
  * Return: the number of ranges stored in @r.
  */
@@ -217,6 +238,9 @@ unsigned int vgpu_cmd_ranges(const struct vgpu_cmd *cmd,
 		break;
 	case VGPU_OP_TIMESTAMP:
 		r[n++] = (struct vgpu_range){ c->u.ts.dst, 8 };
+		break;
+	case VGPU_OP_PEER_COPY:
+		r[n++] = (struct vgpu_range){ c->u.peer.src, c->u.peer.len };
 		break;
 	}
 	return n;

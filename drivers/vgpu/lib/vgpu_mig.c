@@ -352,7 +352,7 @@ int vgpu_mig_state_check(const struct vgpu_mig_state *st, u64 window_size,
 		return -EINVAL;
 	}
 	if ((st->irq_status | st->irq_mask) & ~irqs ||
-	    st->err_code > VGPU_ERR_TIMEOUT) {
+	    st->err_code > VGPU_ERR_PEER) {
 		snprintf(why, why_len, "unknown interrupt or error code");
 		return -EINVAL;
 	}

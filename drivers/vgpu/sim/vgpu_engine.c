@@ -80,10 +80,51 @@ static u64 vgpu_mem_now(void *ctx)
 	return vgpu_now_ns(ctx);
 }
 
+static int vgpu_mem_peer_window(void *ctx, u32 peer, u64 *size)
+{
+	struct vgpu_sim_fn *sf = ctx;
+	struct vgpu *p;
+	int err;
+
+	p = vgpu_peer_get(sf->vgpu, peer, &err);
+	if (p)
+		*size = p->mem_size;
+	vgpu_peer_put(sf->vgpu);
+	return p ? 0 : err;
+}
+
+/*
+ * A PEER_COPY unit's write: into the peer's window as its own engines
+ * write (so a migration's pre-copy sees the pages), while the peer cannot
+ * leave its group or be handed back (vgpu_peer.c).
+ */
+static int vgpu_mem_peer_write(void *ctx, u32 peer, u64 addr,
+			       const void *buf, size_t len)
+{
+	struct vgpu_sim_fn *sf = ctx;
+	struct vgpu *p;
+	int err;
+
+	p = vgpu_peer_get(sf->vgpu, peer, &err);
+	if (p && (addr > p->mem_size || len > p->mem_size - addr)) {
+		p = NULL;
+		err = -ENXIO;
+	}
+	if (p) {
+		vgpu_window_rw(p->hw, addr, (void *)buf, len, true);
+		atomic64_add(len, &p->peer_rx_bytes);
+		atomic64_add(len, &sf->vgpu->peer_tx_bytes);
+	}
+	vgpu_peer_put(sf->vgpu);
+	return p ? 0 : err;
+}
+
 static const struct vgpu_mem_ops vgpu_engine_mem_ops = {
 	.read = vgpu_mem_read,
 	.write = vgpu_mem_write,
 	.now_ns = vgpu_mem_now,
+	.peer_window = vgpu_mem_peer_window,
+	.peer_write = vgpu_mem_peer_write,
 };
 
 /* Fetch and validate the command at head; false if the ring faulted. */

@@ -167,7 +167,7 @@ void vgpu_halt(struct vgpu_sim_fn *sf, u32 code, u64 addr)
 static u32 vgpu_reg32(struct vgpu_sim_fn *sf, u32 off, u64 now)
 {
 	const struct vgpu_regs *r = &sf->regs;
-	u32 status;
+	u32 status, group, id, mask;
 
 	lockdep_assert_held(&sf->lock);
 	switch (off) {
@@ -230,6 +230,12 @@ static u32 vgpu_reg32(struct vgpu_sim_fn *sf, u32 off, u64 now)
 		return (u32)r->completed;
 	case VGPU_REG_COMPLETED + 4:
 		return r->completed >> 32;
+	case VGPU_REG_PEER_GROUP:
+	case VGPU_REG_PEER_ID:
+	case VGPU_REG_PEER_MASK:
+		mask = vgpu_peer_info(sf->vgpu, &group, &id);
+		return off == VGPU_REG_PEER_GROUP ? group :
+		       off == VGPU_REG_PEER_ID ? id : mask;
 	}
 	return 0;
 }

@@ -166,4 +166,5 @@ const struct vgpu_device_ops vgpu_sim_ops = {
 	.fn_has_work = vgpu_sim_has_work,
 	.fn_faulted = vgpu_sim_faulted,
 	.fn_counters = vgpu_sim_counters,
+	.peer_copies = true,
 };

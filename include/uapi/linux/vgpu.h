@@ -67,10 +67,14 @@
 #define VGPU_REG_STATUS			0x074	/* RO: VGPU_STATUS_* */
 #define VGPU_REG_TIMESTAMP		0x078	/* RO 64: device clock, ns */
 #define VGPU_REG_COMPLETED		0x080	/* RO 64: commands completed */
+/* Since 1.2: the vGPU's peer group (0: none), its id there, the members. */
+#define VGPU_REG_PEER_GROUP		0x088	/* RO: group number, 0 if none */
+#define VGPU_REG_PEER_ID		0x08c	/* RO: own peer id in the group */
+#define VGPU_REG_PEER_MASK		0x090	/* RO: 1 << id of each member */
 
 #define VGPU_ID_MAGIC			0x55504756 /* "VGPU" */
 #define VGPU_VERSION_MAJOR		1
-#define VGPU_VERSION_MINOR		1
+#define VGPU_VERSION_MINOR		2
 #define VGPU_RESET_MAGIC		0x52534554 /* "RSET" */
 /* Since 1.1: reset only the ring and error state; the window is kept. */
 #define VGPU_RESET_RING_MAGIC		0x474e4952 /* "RING" */
@@ -83,6 +87,9 @@
 #define VGPU_STATUS_RUNNING		(1u << 0) /* ring enabled, not halted */
 #define VGPU_STATUS_HALTED		(1u << 1) /* stopped by an error */
 #define VGPU_STATUS_IDLE		(1u << 2) /* head == tail */
+
+/* Members of one peer group: peer ids 0 .. VGPU_MAX_PEERS - 1. */
+#define VGPU_MAX_PEERS			16
 
 /* Ring limits. */
 #define VGPU_RING_MIN_ENTRIES		2
@@ -99,6 +106,7 @@ enum vgpu_opcode {
 	VGPU_OP_CRC32C		= 4,
 	VGPU_OP_FENCE		= 5,
 	VGPU_OP_TIMESTAMP	= 6,
+	VGPU_OP_PEER_COPY	= 7, /* since 1.2 */
 	VGPU_OP_COUNT
 };
 
@@ -126,6 +134,9 @@ enum vgpu_opcode {
  * FENCE  dst, value: store the 64-bit value at dst (dst % 8 == 0) once every
  *        earlier command is complete; VGPU_REG_FENCE shows it too.
  * TIMESTAMP dst: store the device clock in ns (64-bit) at dst (dst % 8 == 0).
+ * PEER_COPY src, dst, len, peer: copy len bytes at src in this window to dst
+ *        in the window of the member of this vGPU's peer group whose id is
+ *        peer (since 1.2).
  */
 struct vgpu_cmd {
 	__u32 opcode;
@@ -137,6 +148,7 @@ struct vgpu_cmd {
 		struct { __u64 src, len, dst; } crc;
 		struct { __u64 dst, value; } fence;
 		struct { __u64 dst; } ts;
+		struct { __u64 src, dst, len; __u32 peer, pad; } peer;
 		__u64 raw[7];
 	} u;
 };
@@ -153,6 +165,7 @@ enum vgpu_error {
 	VGPU_ERR_DMA		= 7, /* DMA address not mapped */
 	VGPU_ERR_RING		= 8, /* bad ring base, size or tail */
 	VGPU_ERR_TIMEOUT	= 9, /* command ran past the job timeout */
+	VGPU_ERR_PEER		= 10, /* no such peer, or outside its window */
 };
 
 #endif /* _UAPI_LINUX_VGPU_H */

@@ -21,7 +21,9 @@
  * fake system memory, and the same command is applied to a reference model
  * of both; they must agree at the end. The fake memory aborts on any access
  * outside the command's own operand ranges (so in particular outside the
- * window), and every work unit is checked against its bound.
+ * window), and every work unit is checked against its bound. PEER_COPY
+ * writes into a fake peer window (peer id PEER_ID, PEER_WIN bytes, with its
+ * reference twin); every other peer id has no peer.
  *
  * Built with -Dfuzz_one_input=LLVMFuzzerTestOneInput it is a libFuzzer
  * target; built with -DCMD_FUZZ_REPLAY and replay.c it is a plain program
@@ -43,6 +45,9 @@
 /* Units an abandoned GEMM still runs, as a scheduler would before timeout. */
 #define ABANDON_STEPS	8
 #define CLOCK_STEP	1000
+/* The one peer PEER_COPY can reach, and its window. */
+#define PEER_ID		1
+#define PEER_WIN	(128 * 1024 + 8)
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 static const u64 win_sizes[16] = {
@@ -148,6 +153,9 @@ static unsigned int operand_ends(const struct vgpu_cmd *c, __uint128_t *e)
 	case VGPU_OP_TIMESTAMP:
 		e[0] = (__uint128_t)c->u.fence.dst + 8;
 		return 1;
+	case VGPU_OP_PEER_COPY:
+		e[0] = (__uint128_t)c->u.peer.src + c->u.peer.len;
+		return 1;
 	}
 	return 0;
 }
@@ -205,6 +213,8 @@ static struct {
 	u8 *win;	/* exactly the window, for ASan's sake */
 	u8 *ref;
 	u64 w;
+	u8 *peer, *peer_ref;	/* the peer's window and its reference */
+	u64 peer_wr_bytes;	/* the current work unit's */
 	unsigned int sys_dirty;
 	u64 clock, clock_calls;
 	struct span rd[2], wr[1];
@@ -320,10 +330,32 @@ static u64 fake_now(void *ctx)
 	return t;
 }
 
+static int fake_peer_window(void *ctx, u32 peer, u64 *size)
+{
+	if (peer != PEER_ID)
+		return -ENXIO;
+	*size = PEER_WIN;
+	return 0;
+}
+
+/* The executor checked the whole range against the peer's window first. */
+static int fake_peer_write(void *ctx, u32 peer, u64 addr, const void *buf,
+			   size_t len)
+{
+	if (peer != PEER_ID || addr > PEER_WIN || len > PEER_WIN - addr)
+		die("executor: peer %u write of %#zx bytes at %#llx unchecked",
+		    peer, len, (unsigned long long)addr);
+	memcpy(fz.peer + addr, buf, len);
+	fz.peer_wr_bytes += len;
+	return 0;
+}
+
 static const struct vgpu_mem_ops fake_ops = {
 	.read = fake_read,
 	.write = fake_write,
 	.now_ns = fake_now,
+	.peer_window = fake_peer_window,
+	.peer_write = fake_peer_write,
 };
 
 /*
@@ -376,7 +408,27 @@ static void set_spans(const struct vgpu_cmd *c)
 	case VGPU_OP_TIMESTAMP:
 		allow(fz.wr, &fz.nwr, false, c->u.fence.dst, 8, "dst");
 		break;
+	case VGPU_OP_PEER_COPY:
+		allow(fz.rd, &fz.nrd, false, c->u.peer.src, c->u.peer.len,
+		      "PEER_COPY src");
+		break;
 	}
+}
+
+/*
+ * PEER_COPY: a peer that does not exist, or a destination that leaves its
+ * window, stops the command at its first unit with nothing written.
+ */
+static int ref_peer(const struct vgpu_cmd *c, u64 *bad)
+{
+	if (c->u.peer.peer != PEER_ID ||
+	    (__uint128_t)c->u.peer.dst + c->u.peer.len > PEER_WIN) {
+		*bad = c->u.peer.dst;
+		return -VGPU_ERR_PEER;
+	}
+	memmove(fz.peer_ref + c->u.peer.dst, fz.ref + c->u.peer.src,
+		c->u.peer.len);
+	return VGPU_STEP_DONE;
 }
 
 /* ---- the reference model ------------------------------------------------- */
@@ -497,6 +549,13 @@ static const char *unit_bad(const struct vgpu_cmd *c, int ret, u64 bytes)
 		    ret != VGPU_STEP_DONE)
 			return "FENCE/TIMESTAMP is one 8-byte store";
 		return NULL;
+	case VGPU_OP_PEER_COPY:
+		if (fz.wr_calls || fz.rd_bytes > UNIT ||
+		    (ret >= 0 && (!bytes || bytes != fz.rd_bytes ||
+				  bytes != fz.peer_wr_bytes)) ||
+		    (ret < 0 && fz.peer_wr_bytes))
+			return "PEER_COPY unit over its bound or into this window";
+		return NULL;
 	}
 	return "unknown opcode executed";
 }
@@ -511,6 +570,8 @@ static u64 units_of(const struct vgpu_cmd *c)
 		return div_up(c->u.fill.len, UNIT);
 	case VGPU_OP_CRC32C:
 		return div_up(c->u.crc.len, UNIT);
+	case VGPU_OP_PEER_COPY:
+		return div_up(c->u.peer.len, UNIT);
 	case VGPU_OP_GEMM_I8:
 		return div_up(c->u.gemm.m, TILE) * div_up(c->u.gemm.n, TILE) *
 		       div_up(c->u.gemm.k, TILE_K);
@@ -552,12 +613,14 @@ static void exec_one(struct vgpu_exec *ex, const struct vgpu_cmd *c,
 		fz.wr_bytes = 0;
 		fz.rd_max = 0;
 		fz.wr_max = 0;
+		fz.peer_wr_bytes = 0;
 		bytes = ~0ULL;
 		ret = vgpu_exec_step(ex, &fake_ops, NULL, &bad, &bytes);
 		steps++;
 		if (ret != VGPU_STEP_DONE && ret != VGPU_STEP_MORE &&
 		    !(ret == -VGPU_ERR_DMA && c->opcode == VGPU_OP_COPY &&
-		      (c->flags & (VGPU_CMD_SRC_SYS | VGPU_CMD_DST_SYS))))
+		      (c->flags & (VGPU_CMD_SRC_SYS | VGPU_CMD_DST_SYS))) &&
+		    !(ret == -VGPU_ERR_PEER && c->opcode == VGPU_OP_PEER_COPY))
 			die("command %u (opcode %u): step %llu returned %d",
 			    idx, c->opcode, (unsigned long long)steps, ret);
 		why = unit_bad(c, ret, bytes);
@@ -592,6 +655,15 @@ static void exec_one(struct vgpu_exec *ex, const struct vgpu_cmd *c,
 			    (unsigned long long)ref_units);
 		if (c->flags & VGPU_CMD_DST_SYS)
 			fz.sys_dirty = 1;
+		fz.n_faults += ret < 0;
+		break;
+	case VGPU_OP_PEER_COPY:
+		ref_ret = ref_peer(c, &ref_bad);
+		if (ret != ref_ret || (ret < 0 && (bad != ref_bad || steps != 1)))
+			die("command %u: PEER_COPY %d bad %#llx after %llu units, want %d %#llx",
+			    idx, ret, (unsigned long long)bad,
+			    (unsigned long long)steps, ref_ret,
+			    (unsigned long long)ref_bad);
 		fz.n_faults += ret < 0;
 		break;
 	case VGPU_OP_FILL:
@@ -667,8 +739,14 @@ int fuzz_one_input(const u8 *data, size_t size)
 		if (!ex)
 			abort();
 		sys_setup();
+		fz.peer = malloc(PEER_WIN);
+		fz.peer_ref = malloc(PEER_WIN);
+		if (!fz.peer || !fz.peer_ref)
+			abort();
 	}
 	sys_reset();
+	memset(fz.peer, 0x3c, PEER_WIN);
+	memset(fz.peer_ref, 0x3c, PEER_WIN);
 	fz.w = window_of(data);
 	seed = data[5] | data[6] << 8 | data[7] << 16;
 	fz.win = malloc(fz.w + !fz.w);
@@ -723,6 +801,7 @@ int fuzz_one_input(const u8 *data, size_t size)
 	}
 
 	compare(fz.win, fz.ref, fz.w, "window", 0);
+	compare(fz.peer, fz.peer_ref, PEER_WIN, "peer window", 0);
 	if (fz.sys_dirty)
 		for (i = 0; i < NSYS; i++)
 			compare(sys[i].buf, sys[i].ref, sys[i].len,
@@ -851,9 +930,19 @@ int fuzz_write_seeds(const char *dir)
 	seed_cmd(&s, VGPU_OP_TIMESTAMP, VGPU_CMD_IRQ, 0, 0, 0, 0, 0);
 	seed_cmd(&s, VGPU_OP_FENCE, 0, 4, 0, 0, 0, 0);
 	seed_cmd(&s, VGPU_OP_COPY, 0, 0, 8, 16, 0, 0);
-	seed_cmd(&s, 7, 0, 0, 0, 0, 0, 0);
+	seed_cmd(&s, VGPU_OP_COUNT, 0, 0, 0, 0, 0, 0);
 	seed_cmd(&s, VGPU_OP_NOP, 0, 0, 0, 0, 0, 0);
 	ret |= seed_write(dir, "invalid", &s);
+
+	/* PEER_COPY: to the peer (3 units), to nobody, past its window */
+	seed_start(&s, 0x80000000u | 13, 4, 11);
+	seed_cmd(&s, VGPU_OP_PEER_COPY, 0, 0x10, 0x100, 0x10001 * 2, PEER_ID,
+		 0);
+	seed_cmd(&s, VGPU_OP_PEER_COPY, 0, 0, 0, 8, 2, 0);
+	seed_cmd(&s, VGPU_OP_PEER_COPY, 0, 0, PEER_WIN - 4, 8, PEER_ID, 0);
+	seed_cmd(&s, VGPU_OP_PEER_COPY, 0, 0, PEER_WIN - 8, 8, PEER_ID, 0);
+	seed_cmd(&s, VGPU_OP_PEER_COPY, 0, 0, 0, 8, VGPU_MAX_PEERS, 0);
+	ret |= seed_write(dir, "peer-copy", &s);
 	return ret ? 1 : 0;
 }
 

@@ -101,6 +101,18 @@ struct fake {
 	 */
 	unsigned int stall_period;
 	u64 dma_calls;
+	/*
+	 * The peer of PEER_COPY: a window of its own, peer id @peer_id. It
+	 * answers -EAGAIN to every peer_stall_period-th write, and is gone
+	 * (-ENXIO) after @peer_gone_after writes if that is not 0.
+	 */
+	u8 *peer;
+	u64 peer_size;
+	u32 peer_id;
+	unsigned int peer_stall_period;
+	unsigned int peer_gone_after;
+	u64 peer_writes;
+	u64 peer_wr_bytes;
 };
 
 /* Whether this DMA access is one that gives up. */
@@ -134,6 +146,17 @@ static struct sys_region *fake_add_sys(struct fake *f, u64 iova, u64 len)
 	return r;
 }
 
+/* Give the fake a peer with id @id and a window of @size random bytes. */
+static void fake_add_peer(struct fake *f, u32 id, u64 size)
+{
+	f->peer_id = id;
+	f->peer_size = size;
+	f->peer = malloc(size ? size : 1);
+	if (!f->peer)
+		abort();
+	rnd_fill(f->peer, size);
+}
+
 static void fake_free(struct fake *f)
 {
 	unsigned int i;
@@ -141,6 +164,7 @@ static void fake_free(struct fake *f)
 	for (i = 0; i < f->nsys; i++)
 		free(f->sys[i].buf);
 	free(f->win);
+	free(f->peer);
 }
 
 /* The guard: the executor must never pass an unvalidated window range. */
@@ -241,10 +265,45 @@ static u64 fake_now(void *ctx)
 	return f->clock;
 }
 
+static bool fake_peer_here(struct fake *f, u32 peer)
+{
+	return f->peer && peer == f->peer_id &&
+	       !(f->peer_gone_after && f->peer_writes >= f->peer_gone_after);
+}
+
+static int fake_peer_window(void *ctx, u32 peer, u64 *size)
+{
+	struct fake *f = ctx;
+
+	if (!fake_peer_here(f, peer))
+		return -ENXIO;
+	*size = f->peer_size;
+	return 0;
+}
+
+static int fake_peer_write(void *ctx, u32 peer, u64 addr, const void *buf,
+			   size_t len)
+{
+	struct fake *f = ctx;
+
+	if (!fake_peer_here(f, peer) || addr > f->peer_size ||
+	    len > f->peer_size - addr)
+		return -ENXIO;
+	if (f->peer_stall_period &&
+	    !(++f->dma_calls % f->peer_stall_period))
+		return -EAGAIN;
+	memcpy(f->peer + addr, buf, len);
+	f->peer_writes++;
+	f->peer_wr_bytes += len;
+	return 0;
+}
+
 static const struct vgpu_mem_ops fake_ops = {
 	.read = fake_read,
 	.write = fake_write,
 	.now_ns = fake_now,
+	.peer_window = fake_peer_window,
+	.peer_write = fake_peer_write,
 };
 
 /* ---- running a command to completion ------------------------------------- */
@@ -303,6 +362,14 @@ static bool unit_ok(const struct fake *f, const struct vgpu_cmd *c, int ret,
 	case VGPU_OP_TIMESTAMP:
 		return !f->rd_calls && f->wr_calls == 1 && f->wr_bytes == 8 &&
 		       ret == VGPU_STEP_DONE;
+	case VGPU_OP_PEER_COPY:
+		/* It reads its own window and writes only the peer's. */
+		if (ret < 0)
+			return !f->wr_calls && f->rd_bytes <= UNIT &&
+			       !f->peer_wr_bytes;
+		return !f->wr_calls && f->rd_bytes <= UNIT &&
+		       f->peer_wr_bytes == f->rd_bytes &&
+		       bytes == f->rd_bytes && bytes;
 	}
 	return false;
 }
@@ -327,6 +394,7 @@ static void run_cmd(struct fake *f, const struct vgpu_cmd *c, u64 max_steps,
 		f->tag[0].bytes = 0;
 		f->tag[1].calls = 0;
 		f->tag[1].bytes = 0;
+		f->peer_wr_bytes = 0;
 		bytes = POISON;
 		r->bad = POISON;
 		r->ret = vgpu_exec_step(ex, &fake_ops, f, &r->bad, &bytes);
@@ -568,6 +636,24 @@ static const struct vcase vcases[] = {
 					   64, 16), W, 0, 0 },
 	{ "copy same offset, dst sys", CMD(VGPU_OP_COPY, VGPU_CMD_DST_SYS, 64,
 					   64, 16), W, 0, 0 },
+	/* PEER_COPY: src in the window; dst only wraps; peer id in range */
+	{ "peer ok", CMD(VGPU_OP_PEER_COPY, 0, 0, 0, W, 15), W, 0, 0 },
+	{ "peer dst past this window", CMD(VGPU_OP_PEER_COPY, 0, 0, W, W, 0),
+	  W, 0, 0 },
+	{ "peer src past end", CMD(VGPU_OP_PEER_COPY, 0, 8, 0, W, 0), W,
+	  VGPU_ERR_RANGE, 8 },
+	{ "peer dst wraps", CMD(VGPU_OP_PEER_COPY, 0, 0, TOP, 0x11, 0), W,
+	  VGPU_ERR_RANGE, TOP },
+	{ "peer id 16", CMD(VGPU_OP_PEER_COPY, 0, 0, 0x40, 8, 16), W,
+	  VGPU_ERR_PEER, 0x40 },
+	{ "peer id ~0", CMD(VGPU_OP_PEER_COPY, 0, 0, 0x40, 8, 0xffffffff), W,
+	  VGPU_ERR_PEER, 0x40 },
+	{ "peer len 0", CMD(VGPU_OP_PEER_COPY, 0, 0, 0, 0, 1), W,
+	  VGPU_ERR_SIZE, 0 },
+	{ "peer pad", CMD(VGPU_OP_PEER_COPY, 0, 0, 0, 8, 1ULL << 32), W,
+	  VGPU_ERR_SIZE, 0 },
+	{ "peer flags", CMD(VGPU_OP_PEER_COPY, VGPU_CMD_DST_SYS, 0, 0, 8, 1),
+	  W, VGPU_ERR_FLAGS, 0 },
 	/* DMA ranges: only wrap-around is checked */
 	{ "dma src to 2^64", CMD(VGPU_OP_COPY, VGPU_CMD_SRC_SYS, TOP, 0, 0x10),
 	  W, 0, 0 },
@@ -641,6 +727,7 @@ TEST(validate_flags_exhaustive)
 		[VGPU_OP_CRC32C] = CMD(VGPU_OP_CRC32C, 0, 0, 64, 64),
 		[VGPU_OP_FENCE] = CMD(VGPU_OP_FENCE, 0, 64, 7),
 		[VGPU_OP_TIMESTAMP] = CMD(VGPU_OP_TIMESTAMP, 0, 64),
+		[VGPU_OP_PEER_COPY] = CMD(VGPU_OP_PEER_COPY, 0, 0, 64, 64, 3),
 	};
 	u32 op, bit;
 	u64 bad;
@@ -660,7 +747,7 @@ TEST(validate_flags_exhaustive)
 			EXPECT_EQ(0, bad);
 		}
 	}
-	EXPECT_EQ(0x7f, vgpu_caps());
+	EXPECT_EQ(0xff, vgpu_caps());
 }
 
 /* An operand value near an edge that matters, or anything. */
@@ -729,6 +816,9 @@ static void random_cmd(struct vgpu_cmd *c, u64 w)
 	} else if (c->opcode == VGPU_OP_FILL) {
 		c->u.fill.value = (u32)rnd();
 		c->u.fill.pad = rnd_below(8) ? 0 : (u32)rnd();
+	} else if (c->opcode == VGPU_OP_PEER_COPY) {
+		c->u.peer.peer = rnd_below(8) ? (u32)rnd_below(20) : (u32)rnd();
+		c->u.peer.pad = rnd_below(8) ? 0 : (u32)rnd();
 	}
 	/* Often make the alignment right, so the range checks are reached. */
 	if (rnd_below(2))
@@ -1484,6 +1574,113 @@ TEST(dma_dst_runs_off_mapping)
 	fake_free(&f);
 }
 
+/* ---- PEER_COPY ------------------------------------------------------------ */
+
+/* 3 units and a short one into peer 2, at an offset of the peer's window. */
+#define PEER_LEN	(3 * UNIT + 100)
+#define PEER_DST	(2 * UNIT + 4)
+
+static struct vgpu_cmd peer_cmd(void)
+{
+	struct vgpu_cmd c = CMD(VGPU_OP_PEER_COPY, 0, 4096, PEER_DST,
+				PEER_LEN, 2);
+
+	return c;
+}
+
+TEST(peer_copy_exact)
+{
+	struct vgpu_cmd c = peer_cmd();
+	struct fake f;
+	struct run r;
+	u8 *win, *peer;
+
+	fake_init(&f, WIN);
+	fake_add_peer(&f, 2, 8 * UNIT);
+	win = malloc(WIN);
+	peer = malloc(8 * UNIT);
+	ASSERT_NE(NULL, win);
+	ASSERT_NE(NULL, peer);
+	memcpy(win, f.win, WIN);
+	memcpy(peer, f.peer, 8 * UNIT);
+	f.peer_stall_period = 3;
+	run_cmd(&f, &c, 100, &r);
+	ASSERT_EQ(VGPU_STEP_DONE, r.ret);
+	EXPECT_EQ(0, r.violations);
+	EXPECT_LT(0, r.stalls);
+	EXPECT_EQ(PEER_LEN, r.bytes);
+	EXPECT_EQ(0, memcmp(f.peer + PEER_DST, win + 4096, PEER_LEN));
+	EXPECT_EQ(0, memcmp(f.peer, peer, PEER_DST));
+	EXPECT_EQ(0, memcmp(f.peer + PEER_DST + PEER_LEN,
+			    peer + PEER_DST + PEER_LEN,
+			    8 * UNIT - PEER_DST - PEER_LEN));
+	EXPECT_EQ(0, memcmp(f.win, win, WIN));
+	free(win);
+	free(peer);
+	fake_free(&f);
+}
+
+/* A destination that leaves the peer's window: nothing is written. */
+TEST(peer_copy_checks_whole_range_first)
+{
+	static const u64 sizes[] = { PEER_DST + PEER_LEN - 1, PEER_DST, 0 };
+	struct vgpu_cmd c = peer_cmd();
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		struct fake f;
+		struct run r;
+
+		fake_init(&f, WIN);
+		fake_add_peer(&f, 2, sizes[i]);
+		run_cmd(&f, &c, 100, &r);
+		EXPECT_EQ(-VGPU_ERR_PEER, r.ret);
+		EXPECT_EQ(PEER_DST, r.bad);
+		EXPECT_EQ(1, r.steps);
+		EXPECT_EQ(0, f.peer_writes);
+		fake_free(&f);
+	}
+}
+
+/* No such peer, no peer support, or a peer gone after two units. */
+TEST(peer_copy_refused)
+{
+	static const struct vgpu_mem_ops no_peers = {
+		.read = fake_read,
+		.write = fake_write,
+		.now_ns = fake_now,
+	};
+	struct vgpu_cmd c = peer_cmd();
+	struct vgpu_exec *ex = malloc(sizeof(*ex));
+	struct fake f;
+	struct run r;
+	u64 bad, bytes;
+
+	ASSERT_NE(NULL, ex);
+	fake_init(&f, WIN);
+	fake_add_peer(&f, 3, 8 * UNIT);
+	run_cmd(&f, &c, 100, &r);
+	EXPECT_EQ(-VGPU_ERR_PEER, r.ret);
+	EXPECT_EQ(PEER_DST, r.bad);
+	EXPECT_EQ(0, f.peer_writes);
+
+	vgpu_exec_start(ex, &c);
+	EXPECT_EQ(-VGPU_ERR_PEER, vgpu_exec_step(ex, &no_peers, &f, &bad,
+						 &bytes));
+	EXPECT_EQ(PEER_DST, bad);
+
+	f.peer_id = 2;
+	f.peer_gone_after = 2;
+	run_cmd(&f, &c, 100, &r);
+	EXPECT_EQ(-VGPU_ERR_PEER, r.ret);
+	EXPECT_EQ(PEER_DST + 2 * UNIT, r.bad);
+	EXPECT_EQ(2, f.peer_writes);
+	EXPECT_EQ(0, r.violations);
+	EXPECT_EQ(0, memcmp(f.peer + PEER_DST, f.win + 4096, 2 * UNIT));
+	free(ex);
+	fake_free(&f);
+}
+
 /* Random valid commands in a small window: never outside it, bounded. */
 TEST(exec_random_commands_stay_in_window)
 {
@@ -1500,6 +1697,7 @@ TEST(exec_random_commands_stay_in_window)
 		fake_init(&fakes[which], win_sizes[which]);
 		fake_add_sys(&fakes[which], 0, 4096);
 		fake_add_sys(&fakes[which], 0ULL - 8192, 8192);
+		fake_add_peer(&fakes[which], 1, win_sizes[which]);
 	}
 	for (i = 0; i < 100000; i++) {
 		which = rnd_below(ARRAY_SIZE(win_sizes));
@@ -1534,7 +1732,8 @@ TEST(exec_random_commands_stay_in_window)
 		ASSERT_NE(VGPU_STEP_MORE, r.ret);
 		ASSERT_EQ(0, r.violations) TH_LOG("opcode %u", c.opcode);
 		if (r.ret < 0)
-			ASSERT_EQ(-VGPU_ERR_DMA, r.ret);
+			ASSERT_EQ(c.opcode == VGPU_OP_PEER_COPY ?
+				  -VGPU_ERR_PEER : -VGPU_ERR_DMA, r.ret);
 		ran++;
 	}
 	for (which = 0; which < ARRAY_SIZE(win_sizes); which++)

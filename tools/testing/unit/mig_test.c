@@ -489,7 +489,7 @@ TEST(impossible_states_are_refused)
 			st.irq_status = 4;
 			break;
 		case 7:
-			st.err_code = 10;
+			st.err_code = VGPU_ERR_PEER + 1;
 			break;
 		case 8:
 			st.halted = true;
