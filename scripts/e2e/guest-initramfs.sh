@@ -14,10 +14,10 @@
 #   none on Debian's 6.12; its signature stripped, see strip_sig), the
 #   project's guest payload (stripped of debug information) and an /init.
 # * The payload is the guest driver vgpu_guest.ko and the static userspace
-#   binaries vgpu-run and vgpu_guest_test.  Each is optional (the options
-#   accept a missing file and the image simply lacks it), so the harness can
-#   run with a placeholder payload; a guest job checks what it has with
-#   `e2e_have`.
+#   binaries vgpu-run, vgpu_guest_test and vgpu_guest_peer_test.  Each is
+#   optional (the options accept a missing file and the image simply lacks
+#   it), so the harness can run with a placeholder payload; a guest job
+#   checks what it has with `e2e_have`.
 # * Everything is stored uncompressed (modules decompressed, because busybox
 #   insmod cannot read .ko.xz; the cpio itself uncompressed, because
 #   decompressing under nested TCG costs seconds, loading a few MiB more
@@ -406,7 +406,8 @@ if ((PAYLOAD)); then
     # vgpu_guest.ko needs the pure-logic module built beside it.
     for spec in "lib/modules/vgpu_guest.ko $GUEST_KO" \
         "lib/modules/vgpu_lib.ko $(dirname "$GUEST_KO")/vgpu_lib.ko" \
-        "bin/vgpu-run $VGPU_RUN" "bin/vgpu_guest_test $GUEST_TEST"; do
+        "bin/vgpu-run $VGPU_RUN" "bin/vgpu_guest_test $GUEST_TEST" \
+        "bin/vgpu_guest_peer_test $(dirname "$GUEST_TEST")/vgpu_guest_peer_test"; do
         src=${spec#* }
         if [[ -f $src ]]; then
             payload+=("$spec")

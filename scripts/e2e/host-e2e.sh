@@ -71,7 +71,7 @@ PF_PARENT=""
 MDEVS=/sys/bus/mdev/devices
 SAMPLE_S=2
 # Scheduler and execution counters of a vGPU (sysfs-bus-mdev-devices-vgpu).
-COUNTERS=(busy_ns slices preemptions commands bytes errors resets share_permille)
+COUNTERS=(busy_ns slices preemptions commands bytes errors resets share_permille peer_tx_bytes peer_rx_bytes)
 # Kernel log patterns that fail the run (as in scripts/check.sh).
 SPLAT='BUG:|WARNING:|Oops|general protection|Call Trace:|Kernel panic|UBSAN:|KASAN:|possible .*(locking|deadlock)|circular locking|Tainted: .*[DWB]|unreferenced object'
 
@@ -314,6 +314,8 @@ if e2e_load_driver; then e2e_check ok driver-load; else e2e_check fail driver-lo
 e2e_check_msix || rc=1
 e2e_sync
 e2e_block guest-test vgpu_guest_test || rc=1
+e2e_block peer-test vgpu_guest_peer_test || rc=1
+e2e_block peer-run vgpu-run -w peer -g 96 -n 3 -q || rc=1
 workload after-test "$E2E_WORKLOAD" 5 || rc=1
 e2e_done
 e2e_dmesg
@@ -339,7 +341,7 @@ exit $rc
 '
 
 # ---- guests ------------------------------------------------------------------------
-declare -A G_SECONDS G_VGPU G_PID G_JOB G_WORKLOAD G_RUN_ARGS G_STATUS G_READY G_DONE
+declare -A G_SECONDS G_VGPU G_VGPU2 G_PID G_JOB G_WORKLOAD G_RUN_ARGS G_STATUS G_READY G_DONE
 GUESTS=(A B)
 
 start_guest() { # start_guest NAME
@@ -351,7 +353,8 @@ start_guest() { # start_guest NAME
     cat 0<>"$ctl.out" >"$OUT/ctl-$g.log" &
     PIDS+=($!)
     "$SCRIPT_DIR/guest-run.sh" --name "guest-$g" --initrd "$INITRD" --kernel "$KERNEL" \
-        --job "$OUT/job-$g.sh" --vgpu "${G_VGPU[$g]}" --ctl "$ctl" \
+        --job "$OUT/job-$g.sh" --vgpu "${G_VGPU[$g]}" \
+        ${G_VGPU2[$g]:+--vgpu "${G_VGPU2[$g]}"} --ctl "$ctl" \
         --log "$OUT/guest-$g.log" --timeout "$TIMEOUT" --qemu "$GUEST_QEMU" \
         --env "E2E_WORKLOAD=${G_WORKLOAD[$g]}" --env "E2E_SECONDS=${G_SECONDS[$g]:-$SECONDS_}" \
         --env "E2E_RUN_ARGS=${G_RUN_ARGS[$g]:-}" \
@@ -539,6 +542,15 @@ IFS=, read -r PROF_A PROF_B <<<"$PROFILES"
 create_vgpu "$PROF_A" || die "cannot create a vGPU of type vgpu-$PROF_A"
 G_VGPU[A]=$NEW_VGPU
 VGPU_IDS+=("${G_VGPU[A]}")
+if [[ $MODE == check ]]; then
+    # Guest A gets a second vGPU; the two form peer group 1.
+    create_vgpu "$PROF_A" || die "cannot create guest A's second vGPU (vgpu-$PROF_A)"
+    G_VGPU2[A]=$NEW_VGPU
+    VGPU_IDS+=("${G_VGPU2[A]}")
+    echo 1 >"${VDIR[${G_VGPU[A]}]}/peer_group" &&
+        echo 1 >"${VDIR[${G_VGPU2[A]}]}/peer_group" ||
+        die "cannot join guest A's vGPUs into peer group 1"
+fi
 if [[ -n $VF_PROFILES ]]; then
     IFS=, read -r PROF_B PROF_C <<<"$VF_PROFILES"
     GUESTS=(A B C)
@@ -561,7 +573,7 @@ fi
 for u in "${VGPU_IDS[@]}"; do
     who="the neighbour"
     for g in "${GUESTS[@]}"; do
-        [[ $u != "${G_VGPU[$g]}" ]] || who="guest $g"
+        [[ $u != "${G_VGPU[$g]}" && $u != "${G_VGPU2[$g]:-}" ]] || who="guest $g"
     done
     kind=mdev
     [[ $u != *:*:* ]] || kind="VF of $PF_ADDR"
@@ -689,6 +701,41 @@ checks_selftests() { # (b), guest A's half; its TAP output is forwarded
     fi
 }
 
+# (b) guest A's two vGPUs: the peer tests, the split GEMM, and the counters
+# of the copies on both sides (and on no other vGPU).
+checks_peer() {
+    local rc line u a=${G_VGPU[A]} a2=${G_VGPU2[A]} others=""
+    rc=$(block_rc A peer-test)
+    block A peer-test >"$WORK/tap"
+    grep -E '^(TAP version|1\.\.|ok |not ok |# )' "$WORK/tap" || true
+    line=$(grep -m1 '^# Totals:' "$WORK/tap" || true)
+    if [[ $rc == 0 && $line =~ fail:0 && ! $line =~ pass:0 ]]; then
+        check ok "guest A: vgpu_guest_peer_test passes (${line#\# })"
+    else
+        check fail "guest A: vgpu_guest_peer_test passes" "exit status $rc; ${line:-no Totals line}"
+    fi
+    rc=$(block_rc A peer-run)
+    line=$(block A peer-run | grep -m1 '^RESULT ' || true)
+    if [[ $rc == 0 && $(result_field "$line" verified) == yes && $(result_field "$line" jobs) == 3 ]]; then
+        check ok "guest A: a GEMM split across its two vGPUs, joined by PEER_COPY, is exact (3 iterations)"
+    else
+        check fail "guest A: a GEMM split across its two vGPUs, joined by PEER_COPY, is exact" \
+            "exit status $rc" "${line:-no RESULT line}" "$(block A peer-run | tail -n 3)"
+    fi
+    for u in "${VGPU_IDS[@]}"; do
+        [[ $u == "$a" || $u == "$a2" ]] || others+=" ${FINAL[$u.peer_rx_bytes]}"
+    done
+    if ((FINAL[$a.peer_rx_bytes] > 0 && FINAL[$a2.peer_rx_bytes] > 0 &&
+        FINAL[$a.peer_rx_bytes] + FINAL[$a2.peer_rx_bytes] ==
+        FINAL[$a.peer_tx_bytes] + FINAL[$a2.peer_tx_bytes])) &&
+        [[ -z ${others//[ 0]/} ]]; then
+        check ok "peer copies counted on both of guest A's vGPUs (rx ${FINAL[$a.peer_rx_bytes]} + ${FINAL[$a2.peer_rx_bytes]} bytes = tx), none reached another vGPU"
+    else
+        check fail "peer copies counted on both of guest A's vGPUs, none reached another vGPU" \
+            "A: tx ${FINAL[$a.peer_tx_bytes]} rx ${FINAL[$a.peer_rx_bytes]}; A2: tx ${FINAL[$a2.peer_tx_bytes]} rx ${FINAL[$a2.peer_rx_bytes]}; others rx:$others"
+    fi
+}
+
 checks_workloads() { # (b), the vgpu-run half: guest B (both in the demo)
     local g rc line d
     for g in "${GUESTS[@]}"; do
@@ -784,6 +831,7 @@ report_checks() {
     if [[ $MODE == check ]]; then
         checks_driver_reload
         checks_selftests
+        checks_peer
     fi
     checks_workloads
     [[ $MODE != check ]] || checks_isolation

@@ -5,7 +5,10 @@
  * from doorbell to completion, and the bandwidth of the mmap'ed window
  * against ordinary memory in the same machine.
  *
- * Usage: vgpu_bench -u UUID [-t SECONDS] [-n ROUND_TRIPS]
+ * Usage: vgpu_bench -u UUID [-p PEER_UUID] [-t SECONDS] [-n ROUND_TRIPS]
+ *
+ * With -p, a second vGPU of the first one's peer group: PEER_COPY into its
+ * window is measured next to COPY inside the first one's.
  *
  * A benchmark, not a test: it checks only that the device reported no
  * error. scripts/bench.sh runs it in a test VM.
@@ -42,6 +45,7 @@
 
 struct bench {
 	struct vgpu_dev *d;
+	struct vgpu_dev *peer;
 	__u64 seq;
 	double secs;
 	unsigned int round_trips;
@@ -150,6 +154,16 @@ static void bench_commands(struct bench *b)
 		c[i] = vgpu_cmd_copy(src + i * CMD_BYTES, dst + i * CMD_BYTES,
 				     CMD_BYTES, 0);
 	throughput(b, "COPY window->window", c, BATCH, bytes, MIB, "MiB/s");
+	if (b->peer) {
+		__u32 id = vgpu_read32(b->peer, VGPU_REG_PEER_ID);
+
+		for (i = 0; i < BATCH; i++)
+			c[i] = vgpu_cmd_peer_copy(src + i * CMD_BYTES,
+						  dst + i * CMD_BYTES,
+						  CMD_BYTES, id);
+		throughput(b, "PEER_COPY window->peer", c, BATCH, bytes, MIB,
+			   "MiB/s");
+	}
 	for (i = 0; i < BATCH; i++)
 		c[i] = vgpu_cmd_copy(VGPU_IOVA_BASE + i * CMD_BYTES,
 				     dst + i * CMD_BYTES, CMD_BYTES,
@@ -294,7 +308,8 @@ static void bench_window(struct bench *b)
 static void die_usage(void)
 {
 	fprintf(stderr,
-		"usage: vgpu_bench -u UUID [-t SECONDS] [-n ROUND_TRIPS]\n"
+		"usage: vgpu_bench -u UUID [-p PEER_UUID] [-t SECONDS] [-n ROUND_TRIPS]\n"
+		"  -p  a vGPU of the same peer group: measure PEER_COPY into it\n"
 		"  -t  time per throughput figure (default 0.5)\n"
 		"  -n  round trips per latency figure (default 1000)\n");
 	exit(2);
@@ -303,13 +318,16 @@ static void die_usage(void)
 int main(int argc, char **argv)
 {
 	struct bench b = { .secs = 0.5, .round_trips = 1000 };
-	const char *uuid = NULL;
+	const char *uuid = NULL, *peer = NULL;
 	int opt, ret;
 
-	while ((opt = getopt(argc, argv, "u:t:n:h")) != -1) {
+	while ((opt = getopt(argc, argv, "u:p:t:n:h")) != -1) {
 		switch (opt) {
 		case 'u':
 			uuid = optarg;
+			break;
+		case 'p':
+			peer = optarg;
 			break;
 		case 't':
 			b.secs = atof(optarg);
@@ -329,9 +347,18 @@ int main(int argc, char **argv)
 			strerror(-ret));
 		return 1;
 	}
-	if (b.d->window_size < WINDOW_NEEDED) {
-		fprintf(stderr, "vgpu_bench: the window is %llu MiB; need %llu\n",
-			b.d->window_size / MIB, WINDOW_NEEDED / MIB);
+	if (peer) {
+		ret = vgpu_dev_open(peer, &b.peer);
+		if (ret) {
+			fprintf(stderr, "vgpu_bench: cannot open vGPU %s: %s\n",
+				peer, strerror(-ret));
+			return 1;
+		}
+	}
+	if (b.d->window_size < WINDOW_NEEDED ||
+	    (b.peer && b.peer->window_size < WINDOW_NEEDED)) {
+		fprintf(stderr, "vgpu_bench: the windows must have %llu MiB\n",
+			WINDOW_NEEDED / MIB);
 		return 1;
 	}
 	ret = vgpu_ring_init(b.d, 0, RING_ENTRIES);
@@ -343,6 +370,7 @@ int main(int argc, char **argv)
 	bench_commands(&b);
 	bench_latency(&b);
 	bench_window(&b);
+	vgpu_dev_close(b.peer);
 	vgpu_dev_close(b.d);
 	return 0;
 }

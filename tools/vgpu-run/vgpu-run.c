@@ -3,7 +3,7 @@
  * vgpu-run: run a workload on a vGPU through the guest driver and check
  * every result against the CPU.
  *
- * Usage: vgpu-run [-d DEV] [-w copy|fill|gemm|crc|mix] [-s SIZE]
+ * Usage: vgpu-run [-d DEV [-d DEV]] [-w copy|fill|gemm|crc|mix|peer] [-s SIZE]
  *                 [-g M[xNxK]] [-t SECONDS | -n JOBS] [-j DEPTH] [-r REPEAT]
  *                 [-S SEED] [-q]
  *
@@ -16,6 +16,9 @@
  *   crc   CRC32C of SIZE bytes of random data
  *   gemm  GEMM_I8 of random int8 matrices, M x N x K (default 64x64x64)
  *   mix   the four in turn
+ *   peer  GEMM split across two vGPUs of one peer group, joined with
+ *         PEER_COPY (peer.c; -d twice, or the first two vGPUs that share a
+ *         group), one iteration at a time
  *
  * With -r REPEAT a job holds its command REPEAT times (up to the driver's
  * per-job limit). Every command is idempotent (outputs never overlap
@@ -57,6 +60,8 @@
 #include <unistd.h>
 
 #include "libvgpu.h"
+#include "peer.h"
+#include "rng.h"
 
 #define MIB		0x100000ULL
 #define NSEC_PER_SEC	1000000000ULL
@@ -70,11 +75,12 @@
 /* A job that has not finished after this long is taken as hung. */
 #define JOB_TIMEOUT_NS	(300 * NSEC_PER_SEC)
 
-enum workload { WL_COPY, WL_FILL, WL_GEMM, WL_CRC, WL_NR, WL_MIX = WL_NR };
+enum workload { WL_COPY, WL_FILL, WL_GEMM, WL_CRC, WL_NR, WL_MIX = WL_NR,
+		WL_PEER };
 
 static const char *const wl_names[] = {
 	[WL_COPY] = "copy", [WL_FILL] = "fill", [WL_GEMM] = "gemm",
-	[WL_CRC] = "crc", [WL_MIX] = "mix",
+	[WL_CRC] = "crc", [WL_MIX] = "mix", [WL_PEER] = "peer",
 };
 
 /**
@@ -179,37 +185,24 @@ static __u64 now_ns(void)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
-/* xorshift64* */
 static __u64 rnd(struct run *r)
 {
-	r->rng ^= r->rng >> 12;
-	r->rng ^= r->rng << 25;
-	r->rng ^= r->rng >> 27;
-	return r->rng * 0x2545f4914f6cdd1dULL;
+	return rng_next(&r->rng);
 }
 
 static void rnd_fill(struct run *r, void *buf, size_t len)
 {
-	unsigned char *p = buf;
-	size_t i;
-	__u64 v;
-
-	for (i = 0; i + 8 <= len; i += 8) {
-		v = rnd(r);
-		memcpy(p + i, &v, sizeof(v));
-	}
-	v = rnd(r);
-	for (; i < len; i++, v >>= 8)
-		p[i] = v;
+	rng_fill(&r->rng, buf, len);
 }
 
 static void print_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vgpu-run [-d DEV] [-w copy|fill|gemm|crc|mix] [-s SIZE]\n"
-		"                [-g M[xNxK]] [-t SECONDS | -n JOBS] [-j DEPTH]\n"
-		"                [-r REPEAT] [-S SEED] [-q]\n"
-		"  -d DEV      device node (default: the first vgpu_guest one)\n"
+		"usage: vgpu-run [-d DEV [-d DEV]] [-w copy|fill|gemm|crc|mix|peer]\n"
+		"                [-s SIZE] [-g M[xNxK]] [-t SECONDS | -n JOBS]\n"
+		"                [-j DEPTH] [-r REPEAT] [-S SEED] [-q]\n"
+		"  -d DEV      device node (default: the first vgpu_guest one);\n"
+		"              peer takes two (default: two of one peer group)\n"
 		"  -w WORKLOAD what each job does (default copy)\n"
 		"  -s SIZE     bytes per copy/fill/crc job, a multiple of 4;\n"
 		"              suffix K, M or G (default 1M)\n"
@@ -717,7 +710,7 @@ static void print_header(struct run *r, const char *path)
 }
 
 static int parse_args(struct run *r, int argc, char **argv,
-		      const char **path)
+		      const char **path, const char **path2)
 {
 	double secs = 0;
 	char *end;
@@ -732,16 +725,19 @@ static int parse_args(struct run *r, int argc, char **argv,
 	r->repeat = 1;
 	r->rng = DEFAULT_SEED;
 	*path = NULL;
+	*path2 = NULL;
 	while ((opt = getopt(argc, argv, "d:w:s:g:t:n:j:r:S:qh")) != -1) {
 		switch (opt) {
 		case 'd':
-			*path = optarg;
+			if (*path && *path2)
+				return -EINVAL;
+			*(*path ? path2 : path) = optarg;
 			break;
 		case 'w':
-			for (i = 0; i <= WL_MIX; i++)
+			for (i = 0; i <= WL_PEER; i++)
 				if (!strcmp(optarg, wl_names[i]))
 					break;
-			if (i > WL_MIX)
+			if (i > WL_PEER)
 				return -EINVAL;
 			r->workload = i;
 			break;
@@ -794,6 +790,10 @@ static int parse_args(struct run *r, int argc, char **argv,
 	}
 	if (optind != argc)
 		return -EINVAL;
+	/* Two devices only for peer, and then both or none. */
+	if (*path2 ? r->workload != WL_PEER :
+	    (*path && r->workload == WL_PEER))
+		return -EINVAL;
 	if (!r->max_jobs && !r->max_ns)
 		r->max_ns = DEFAULT_SECONDS * NSEC_PER_SEC;
 	return 0;
@@ -802,12 +802,12 @@ static int parse_args(struct run *r, int argc, char **argv,
 int main(int argc, char **argv)
 {
 	struct sigaction sa;
-	const char *path;
+	const char *path, *path2;
 	struct run r;
 	int ret;
 
 	memset(&r, 0, sizeof(r));
-	if (parse_args(&r, argc, argv, &path)) {
+	if (parse_args(&r, argc, argv, &path, &path2)) {
 		print_usage(stderr);
 		return 2;
 	}
@@ -816,6 +816,21 @@ int main(int argc, char **argv)
 	sa.sa_flags = SA_RESETHAND;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+
+	if (r.workload == WL_PEER) {
+		struct peer_opts o = {
+			.dev = { path, path2 },
+			.m = r.m, .n = r.n, .k = r.k,
+			.max_jobs = r.max_jobs, .max_ns = r.max_ns,
+			.seed = r.rng, .quiet = r.quiet,
+		};
+
+		if (r.m < 2) {
+			fprintf(stderr, "vgpu-run: peer needs M >= 2\n");
+			return 2;
+		}
+		return peer_run(&o, &stop_requested);
+	}
 
 	ret = vgpu_accel_open(&r.dev, path);
 	if (ret)

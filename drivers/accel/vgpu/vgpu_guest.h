@@ -36,6 +36,7 @@
  * @window_size: bytes in the window (WINDOW_SIZE register)
  * @version: VERSION register
  * @engines: ENGINES register
+ * @caps: CAPS register: the opcodes the device executes
  * @profile: the host's profile index (subsystem device ID - 0x1000)
  * @fence_ctx: dma_fence context of the ring's timeline
  * @fence_lock: lock of every job fence
@@ -64,6 +65,7 @@ struct vgpu_gdev {
 	u64 window_size;
 	u32 version;
 	u32 engines;
+	u32 caps;
 	u32 profile;
 	u64 fence_ctx;
 	spinlock_t fence_lock; /* dma_fence internals of every job fence */
@@ -95,6 +97,16 @@ struct vgpu_bo {
 };
 
 /**
+ * struct vgpu_peer_bo - a BO of another vGPU, imported: a PEER_COPY target
+ * @base: the GEM object on the importing device (no pages, no mapping)
+ * @bo: the BO on its own device; referenced, as is that device
+ */
+struct vgpu_peer_bo {
+	struct drm_gem_object base;
+	struct vgpu_bo *bo;
+};
+
+/**
  * struct vgpu_file - per open file state
  * @jobs: submitted jobs not yet reaped by a wait, by job id
  * @njobs: entries in @jobs
@@ -111,7 +123,7 @@ struct vgpu_file {
  * @link: in &vgpu_gdev.inflight or &vgpu_gdev.queued
  * @cmds: the validated commands, kernel copy
  * @ncmds: entries in @cmds
- * @bos: references to every BO the job named
+ * @bos: references to every BO and peer BO the job named
  * @nbos: entries in @bos
  * @ring_start: first ring entry, while in flight
  * @inject: fault on the device at the first command (debugfs test hook)
@@ -152,6 +164,10 @@ static inline struct vgpu_bo *to_vgpu_bo(struct drm_gem_object *obj)
 int vgpu_gem_init(struct vgpu_gdev *gdev);
 u64 vgpu_gem_free_bytes(struct vgpu_gdev *gdev);
 struct vgpu_bo *vgpu_bo_lookup(struct drm_file *file, u32 handle);
+struct vgpu_bo *vgpu_bo_of(struct drm_gem_object *obj);
+struct vgpu_peer_bo *vgpu_peer_bo_of(struct drm_gem_object *obj);
+struct drm_gem_object *vgpu_job_bo_lookup(struct drm_file *file, u32 handle);
+int vgpu_gdev_peer(struct vgpu_gdev *gdev, u32 *group, u32 *id, u32 *mask);
 struct drm_gem_object *vgpu_gem_prime_import(struct drm_device *drm,
 					     struct dma_buf *dma_buf);
 int vgpu_ioctl_bo_create(struct drm_device *drm, void *data,

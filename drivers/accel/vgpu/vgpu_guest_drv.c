@@ -61,8 +61,19 @@ static int vgpu_ioctl_get_param(struct drm_device *drm, void *data,
 		args->value = vgpu_gem_free_bytes(gdev);
 		break;
 	case DRM_VGPU_PARAM_OPCODES:
-		args->value = (1u << VGPU_OP_COUNT) - 1;
+		args->value = gdev->caps & ((1u << VGPU_OP_COUNT) - 1);
 		break;
+	case DRM_VGPU_PARAM_PEER_GROUP:
+	case DRM_VGPU_PARAM_PEER_ID:
+	case DRM_VGPU_PARAM_PEER_MASK: {
+		u32 group, id, mask;
+
+		if (vgpu_gdev_peer(gdev, &group, &id, &mask))
+			return -ENODEV;
+		args->value = args->param == DRM_VGPU_PARAM_PEER_GROUP ? group :
+			      args->param == DRM_VGPU_PARAM_PEER_ID ? id : mask;
+		break;
+	}
 	case DRM_VGPU_PARAM_MAX_CMDS:
 		args->value = DRM_VGPU_MAX_CMDS;
 		break;
@@ -162,6 +173,7 @@ static int vgpu_identify(struct vgpu_gdev *gdev)
 		return -ENODEV;
 	}
 	gdev->engines = readl(gdev->regs + VGPU_REG_ENGINES);
+	gdev->caps = readl(gdev->regs + VGPU_REG_CAPS);
 	gdev->profile = gdev->pdev->subsystem_device - VGPU_PCI_SUBSYS_BASE;
 	return 0;
 }

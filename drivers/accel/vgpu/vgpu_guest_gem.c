@@ -15,6 +15,24 @@
  * The range returns to the allocator when the last reference goes: handles,
  * mappings and running jobs each hold one.
  */
+
+/**
+ * DOC: peer buffer objects
+ *
+ * A PEER_COPY writes into another vGPU's window. A program that opened both
+ * devices names the destination as a BO of the other device, brought over
+ * the way DRM shares buffers between devices: PRIME_HANDLE_TO_FD on the
+ * device that owns the BO, PRIME_FD_TO_HANDLE on the one that copies. The
+ * dma-buf can only be imported by this driver (other importers cannot
+ * attach, nor can it be mapped through the fd); imported into another vGPU
+ * it becomes a *peer BO* there, an object without pages that holds the
+ * original BO and its device, so the range stays allocated while a job
+ * uses it. A job's PEER_COPY must then write inside a peer BO the job names
+ * whose device is, as the registers of both say now, the member of this
+ * vGPU's peer group with the command's peer id. The host's device checks
+ * the same again and is the one that decides.
+ */
+#include <linux/dma-buf.h>
 #include <linux/mm.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -104,10 +122,43 @@ static const struct vm_operations_struct vgpu_bo_vm_ops = {
 	.close = drm_gem_vm_close,
 };
 
-/* Window ranges are not shared with other devices or drivers. */
-static struct dma_buf *vgpu_bo_export(struct drm_gem_object *obj, int flags)
+/* Other drivers cannot use a window range: they may not attach. */
+static int vgpu_dmabuf_attach(struct dma_buf *dma_buf,
+			      struct dma_buf_attachment *attach)
+{
+	return -EOPNOTSUPP;
+}
+
+static struct sg_table *vgpu_dmabuf_map(struct dma_buf_attachment *attach,
+					enum dma_data_direction dir)
 {
 	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static void vgpu_dmabuf_unmap(struct dma_buf_attachment *attach,
+			      struct sg_table *sgt,
+			      enum dma_data_direction dir)
+{
+}
+
+static const struct dma_buf_ops vgpu_dmabuf_ops = {
+	.attach = vgpu_dmabuf_attach,
+	.map_dma_buf = vgpu_dmabuf_map,
+	.unmap_dma_buf = vgpu_dmabuf_unmap,
+	.release = drm_gem_dmabuf_release,
+};
+
+/* A BO as a dma-buf, for another vGPU of this driver to import. */
+static struct dma_buf *vgpu_bo_export(struct drm_gem_object *obj, int flags)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(info);
+
+	info.ops = &vgpu_dmabuf_ops;
+	info.size = obj->size;
+	info.flags = flags;
+	info.priv = obj;
+	info.resv = obj->resv;
+	return drm_gem_dmabuf_export(obj->dev, &info);
 }
 
 static const struct drm_gem_object_funcs vgpu_bo_funcs = {
@@ -117,17 +168,125 @@ static const struct drm_gem_object_funcs vgpu_bo_funcs = {
 	.vm_ops = &vgpu_bo_vm_ops,
 };
 
+static void vgpu_peer_bo_free(struct drm_gem_object *obj)
+{
+	struct vgpu_peer_bo *pbo = container_of(obj, struct vgpu_peer_bo, base);
+	struct drm_device *owner = pbo->bo->base.dev;
+
+	drm_gem_object_release(obj);
+	drm_gem_object_put(&pbo->bo->base);
+	drm_dev_put(owner);
+	kfree(pbo);
+}
+
+/* A peer BO is shared no further. */
+static struct dma_buf *vgpu_peer_bo_export(struct drm_gem_object *obj,
+					   int flags)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static const struct drm_gem_object_funcs vgpu_peer_bo_funcs = {
+	.free = vgpu_peer_bo_free,
+	.export = vgpu_peer_bo_export,
+};
+
 /**
- * vgpu_gem_prime_import() - refuse buffers of other drivers
- * @drm: the device
+ * vgpu_gem_prime_import() - take a BO of this driver shared as a dma-buf
+ * @drm: the importing device
  * @dma_buf: the buffer offered
  *
- * Return: ERR_PTR(-EOPNOTSUPP): commands can only address the window.
+ * A BO of @drm itself comes back as itself; a BO of another vGPU becomes a
+ * peer BO of @drm (see "peer buffer objects").
+ *
+ * Return: the GEM object, ERR_PTR(-EOPNOTSUPP) for a buffer of any other
+ * exporter (commands can only address windows), or ERR_PTR(-ENOMEM).
  */
 struct drm_gem_object *vgpu_gem_prime_import(struct drm_device *drm,
 					     struct dma_buf *dma_buf)
 {
-	return ERR_PTR(-EOPNOTSUPP);
+	struct drm_gem_object *obj;
+	struct vgpu_peer_bo *pbo;
+
+	if (dma_buf->ops != &vgpu_dmabuf_ops)
+		return ERR_PTR(-EOPNOTSUPP);
+	obj = dma_buf->priv;
+	if (obj->dev == drm) {
+		drm_gem_object_get(obj);
+		return obj;
+	}
+	pbo = kzalloc(sizeof(*pbo), GFP_KERNEL);
+	if (!pbo)
+		return ERR_PTR(-ENOMEM);
+	pbo->base.funcs = &vgpu_peer_bo_funcs;
+	drm_gem_private_object_init(drm, &pbo->base, obj->size);
+	drm_gem_object_get(obj);
+	drm_dev_get(obj->dev);
+	pbo->bo = to_vgpu_bo(obj);
+	return &pbo->base;
+}
+
+/**
+ * vgpu_bo_of() - the BO behind a GEM object, if it is one of this device
+ * @obj: a GEM object of the driver
+ *
+ * Return: the BO, or NULL for a peer BO.
+ */
+struct vgpu_bo *vgpu_bo_of(struct drm_gem_object *obj)
+{
+	return obj->funcs == &vgpu_bo_funcs ? to_vgpu_bo(obj) : NULL;
+}
+
+/**
+ * vgpu_peer_bo_of() - the peer BO behind a GEM object, if it is one
+ * @obj: a GEM object of the driver
+ *
+ * Return: the peer BO, or NULL for a BO of this device.
+ */
+struct vgpu_peer_bo *vgpu_peer_bo_of(struct drm_gem_object *obj)
+{
+	return obj->funcs == &vgpu_peer_bo_funcs ?
+	       container_of(obj, struct vgpu_peer_bo, base) : NULL;
+}
+
+/**
+ * vgpu_gdev_peer() - a vGPU's peer group as its registers show it now
+ * @gdev: the device, which may be going away
+ * @group: set to PEER_GROUP (0: in none)
+ * @id: set to PEER_ID
+ * @mask: set to PEER_MASK
+ *
+ * Return: 0, or -ENODEV if the device is gone.
+ */
+int vgpu_gdev_peer(struct vgpu_gdev *gdev, u32 *group, u32 *id, u32 *mask)
+{
+	int idx;
+
+	if (!drm_dev_enter(&gdev->drm, &idx))
+		return -ENODEV;
+	*group = readl(gdev->regs + VGPU_REG_PEER_GROUP);
+	*id = readl(gdev->regs + VGPU_REG_PEER_ID);
+	*mask = readl(gdev->regs + VGPU_REG_PEER_MASK);
+	drm_dev_exit(idx);
+	return 0;
+}
+
+/**
+ * vgpu_job_bo_lookup() - a BO or peer BO a job may name, by handle
+ * @file: the caller
+ * @handle: GEM handle
+ *
+ * Return: a referenced object, or NULL if the handle is unknown.
+ */
+struct drm_gem_object *vgpu_job_bo_lookup(struct drm_file *file, u32 handle)
+{
+	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
+
+	if (obj && !vgpu_bo_of(obj) && !vgpu_peer_bo_of(obj)) {
+		drm_gem_object_put(obj);
+		obj = NULL;
+	}
+	return obj;
 }
 
 /**
@@ -141,7 +300,7 @@ struct vgpu_bo *vgpu_bo_lookup(struct drm_file *file, u32 handle)
 {
 	struct drm_gem_object *obj = drm_gem_object_lookup(file, handle);
 
-	if (obj && obj->funcs != &vgpu_bo_funcs) {
+	if (obj && !vgpu_bo_of(obj)) {
 		drm_gem_object_put(obj);
 		obj = NULL;
 	}

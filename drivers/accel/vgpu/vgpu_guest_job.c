@@ -9,9 +9,12 @@
  * SUBMIT copies the caller's commands and BO handles into the kernel and
  * checks them before anything reaches the device: every command must pass
  * the device's own validator (vgpu_cmd_validate(), the same code the device
- * model runs), carry no flags (DMA and interrupts belong to the driver),
- * and every window range it touches must lie inside one of the BOs the job
- * names. The job holds a reference on each of those BOs until it finishes.
+ * model runs), use an opcode the device has, carry no flags (DMA and
+ * interrupts belong to the driver), and every window range it touches must
+ * lie inside one of the BOs the job names; a PEER_COPY's destination inside
+ * one of its peer BOs, of the vGPU that has the command's peer id in this
+ * vGPU's peer group (see "peer buffer objects"). The job holds a reference
+ * on each of those BOs until it finishes.
  *
  * Each job gets the next value of the ring's dma_fence timeline. It is
  * written to the ring followed by a FENCE command that stores the value in
@@ -348,6 +351,15 @@ irqreturn_t vgpu_irq_error(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+/* Whether [r->addr, r->addr + r->len) lies inside @bo. */
+static bool vgpu_bo_covers(const struct vgpu_bo *bo, const struct vgpu_range *r)
+{
+	u64 start = bo->node.start, size = bo->base.size;
+
+	return r->addr >= start && r->addr - start <= size &&
+	       r->len <= size - (r->addr - start);
+}
+
 /* Whether [r->addr, r->addr + r->len) lies inside one of the job's BOs. */
 static bool vgpu_job_covers(const struct vgpu_job *job,
 			    const struct vgpu_range *r)
@@ -355,11 +367,37 @@ static bool vgpu_job_covers(const struct vgpu_job *job,
 	u32 i;
 
 	for (i = 0; i < job->nbos; i++) {
-		const struct vgpu_bo *bo = to_vgpu_bo(job->bos[i]);
-		u64 start = bo->node.start, size = bo->base.size;
+		const struct vgpu_bo *bo = vgpu_bo_of(job->bos[i]);
 
-		if (r->addr >= start && r->addr - start <= size &&
-		    r->len <= size - (r->addr - start))
+		if (bo && vgpu_bo_covers(bo, r))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether a PEER_COPY writes inside a peer BO of the job whose device is,
+ * by both devices' registers now, the member of @gdev's group with the
+ * command's peer id.
+ */
+static bool vgpu_job_covers_peer(struct vgpu_gdev *gdev,
+				 const struct vgpu_job *job,
+				 const struct vgpu_cmd *c)
+{
+	struct vgpu_range r = { c->u.peer.dst, c->u.peer.len };
+	u32 group, id, mask, pgroup, pid;
+	u32 i;
+
+	if (vgpu_gdev_peer(gdev, &group, &id, &mask) || !group)
+		return false;
+	for (i = 0; i < job->nbos; i++) {
+		struct vgpu_peer_bo *pbo = vgpu_peer_bo_of(job->bos[i]);
+
+		if (!pbo || !vgpu_bo_covers(pbo->bo, &r) ||
+		    vgpu_gdev_peer(to_vgpu_gdev(pbo->bo->base.dev), &pgroup,
+				   &pid, &mask))
+			continue;
+		if (pgroup == group && pid == c->u.peer.peer)
 			return true;
 	}
 	return false;
@@ -382,6 +420,12 @@ static int vgpu_job_check(struct vgpu_gdev *gdev, const struct vgpu_job *job)
 				       i, c->flags);
 			return -EINVAL;
 		}
+		if (c->opcode < 32 && !(gdev->caps & BIT(c->opcode))) {
+			drm_dbg_driver(&gdev->drm,
+				       "job refused: command %u: opcode %u not in the device's CAPS\n",
+				       i, c->opcode);
+			return -EINVAL;
+		}
 		err = vgpu_cmd_validate(c, gdev->window_size, &bad);
 		if (err) {
 			drm_dbg_driver(&gdev->drm,
@@ -397,6 +441,14 @@ static int vgpu_job_check(struct vgpu_gdev *gdev, const struct vgpu_job *job)
 					       i, r[k].addr, r[k].len);
 				return -EINVAL;
 			}
+		}
+		if (c->opcode == VGPU_OP_PEER_COPY &&
+		    !vgpu_job_covers_peer(gdev, job, c)) {
+			drm_dbg_driver(&gdev->drm,
+				       "job refused: command %u: no peer BO of peer %u holds %#llx+%llu\n",
+				       i, c->u.peer.peer, c->u.peer.dst,
+				       c->u.peer.len);
+			return -EINVAL;
 		}
 	}
 	return 0;
@@ -427,13 +479,13 @@ static int vgpu_job_fill(struct vgpu_job *job, struct drm_file *file,
 		goto out;
 	}
 	for (i = 0; i < args->bo_count; i++) {
-		struct vgpu_bo *bo = vgpu_bo_lookup(file, handles[i]);
+		struct drm_gem_object *obj = vgpu_job_bo_lookup(file, handles[i]);
 
-		if (!bo) {
+		if (!obj) {
 			ret = -ENOENT;
 			goto out;
 		}
-		job->bos[job->nbos++] = &bo->base;
+		job->bos[job->nbos++] = obj;
 	}
 out:
 	kfree(handles);

@@ -18,7 +18,7 @@ extern "C" {
 #endif
 
 #define DRM_VGPU_DRIVER_MAJOR	1
-#define DRM_VGPU_DRIVER_MINOR	0
+#define DRM_VGPU_DRIVER_MINOR	1
 
 #define DRM_VGPU_GET_PARAM	0x00
 #define DRM_VGPU_BO_CREATE	0x01
@@ -51,6 +51,10 @@ enum drm_vgpu_param {
 	DRM_VGPU_PARAM_JOBS_DONE	= 9, /* jobs completed since probe */
 	DRM_VGPU_PARAM_JOBS_FAILED	= 10, /* jobs failed since probe */
 	DRM_VGPU_PARAM_RECOVERIES	= 11, /* engine resets since probe */
+	/* Since driver 1.1: the host's peer group, as the registers say now. */
+	DRM_VGPU_PARAM_PEER_GROUP	= 12, /* 0: the vGPU is in none */
+	DRM_VGPU_PARAM_PEER_ID		= 13, /* its peer id in the group */
+	DRM_VGPU_PARAM_PEER_MASK	= 14, /* 1 << id of every member */
 	DRM_VGPU_PARAM_COUNT
 };
 
@@ -118,10 +122,15 @@ struct drm_vgpu_bo_info {
  * @flags: in, must be zero
  * @job_id: out, pass to DRM_IOCTL_VGPU_WAIT
  *
- * Commands use device addresses (window offsets). Opcodes NOP, COPY, FILL,
- * GEMM_I8, CRC32C, FENCE and TIMESTAMP are accepted; the SRC_SYS, DST_SYS
- * and IRQ flags are not (the driver owns DMA and interrupts). Every window
- * range a command reads or writes must lie inside one BO of @bo_handles.
+ * Commands use device addresses (window offsets). The opcodes the device
+ * has (DRM_VGPU_PARAM_OPCODES) are accepted; the SRC_SYS, DST_SYS and IRQ
+ * flags are not (the driver owns DMA and interrupts). Every window range a
+ * command reads or writes must lie inside one BO of @bo_handles. A
+ * PEER_COPY's destination must lie inside a *peer BO* of @bo_handles (a BO
+ * of another vGPU, shared with PRIME_HANDLE_TO_FD there and imported here
+ * with PRIME_FD_TO_HANDLE; its device address is the one it has on its own
+ * vGPU), of the vGPU whose peer id is the command's in this vGPU's peer
+ * group.
  * A job that breaks any rule is refused with EINVAL (ENOENT for an unknown
  * handle) before anything reaches the device.
  */

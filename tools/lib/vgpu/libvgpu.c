@@ -53,19 +53,27 @@ static int link_basename(const char *path, char *buf, size_t len)
 	return 0;
 }
 
+static int cmp_uint(const void *a, const void *b)
+{
+	unsigned int x = *(const unsigned int *)a, y = *(const unsigned int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /**
- * vgpu_accel_find() - find the first accel device of the vgpu guest driver
+ * vgpu_accel_find_all() - list the accel devices of the vgpu guest driver
+ * @minors: filled with N of every /sys/class/accel/accelN whose device is
+ *	bound to VGPU_ACCEL_DRIVER, lowest first
+ * @max: room in @minors
  *
- * Looks at every /sys/class/accel/accelN whose device is bound to
- * VGPU_ACCEL_DRIVER.
- *
- * Return: the lowest such N, or -ENODEV if there is none.
+ * Return: how many there are (more than @max if some did not fit), or
+ * -ENODEV if /sys/class/accel cannot be read.
  */
-int vgpu_accel_find(void)
+int vgpu_accel_find_all(unsigned int *minors, unsigned int max)
 {
 	char path[512], driver[64];
+	unsigned int count = 0;
 	struct dirent *e;
-	int best = -ENODEV;
 	DIR *dir;
 
 	dir = opendir(SYS_ACCEL);
@@ -83,11 +91,27 @@ int vgpu_accel_find(void)
 		if (link_basename(path, driver, sizeof(driver)) ||
 		    strcmp(driver, VGPU_ACCEL_DRIVER))
 			continue;
-		if (best < 0 || (int)n < best)
-			best = n;
+		if (count < max)
+			minors[count] = n;
+		count++;
 	}
 	closedir(dir);
-	return best;
+	qsort(minors, count < max ? count : max, sizeof(*minors), cmp_uint);
+	return count;
+}
+
+/**
+ * vgpu_accel_find() - find the first accel device of the vgpu guest driver
+ *
+ * Return: the lowest N of vgpu_accel_find_all(), or -ENODEV if there is
+ * none.
+ */
+int vgpu_accel_find(void)
+{
+	unsigned int minors[256];
+	int n = vgpu_accel_find_all(minors, 256);
+
+	return n > 0 ? (int)minors[0] : -ENODEV;
 }
 
 /* Check that @fd is the vgpu guest driver: its DRM name says so. */
@@ -315,6 +339,84 @@ int vgpu_bo_create(struct vgpu_accel *dev, __u64 size, struct vgpu_bo *bo)
 }
 
 /**
+ * vgpu_bo_share() - make a BO of one vGPU usable by another's PEER_COPY
+ * @owner: the device the BO belongs to
+ * @bo: the BO
+ * @dev: the device whose jobs are to copy into it
+ * @handle: set to the BO's handle on @dev (a peer BO; list it in the job's
+ *	BO handles; the command's dst is @bo->device_addr + offset)
+ *
+ * Shares the BO as a dma-buf (PRIME) and imports it; close the handle with
+ * vgpu_bo_close() when done.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_bo_share(struct vgpu_accel *owner, const struct vgpu_bo *bo,
+		  struct vgpu_accel *dev, __u32 *handle)
+{
+	struct drm_prime_handle prime;
+	int ret;
+
+	memset(&prime, 0, sizeof(prime));
+	prime.handle = bo->handle;
+	prime.flags = DRM_CLOEXEC | DRM_RDWR;
+	ret = xioctl(owner->fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &prime);
+	if (ret)
+		return ret;
+	prime.handle = 0;
+	prime.flags = 0;
+	ret = xioctl(dev->fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &prime);
+	close(prime.fd);
+	if (!ret)
+		*handle = prime.handle;
+	return ret;
+}
+
+/**
+ * vgpu_bo_close() - drop a GEM handle that has no mapping of its own
+ * @dev: the device the handle is valid on
+ * @handle: the handle, e.g. from vgpu_bo_share()
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_bo_close(struct vgpu_accel *dev, __u32 handle)
+{
+	struct drm_gem_close close_args;
+
+	memset(&close_args, 0, sizeof(close_args));
+	close_args.handle = handle;
+	return xioctl(dev->fd, DRM_IOCTL_GEM_CLOSE, &close_args);
+}
+
+/**
+ * vgpu_accel_peer() - the vGPU's peer group as the host set it
+ * @dev: the device
+ * @group: set to the group, 0 if the vGPU is in none
+ * @id: set to its peer id in the group
+ * @mask: set to 1 << id of every member
+ *
+ * Return: 0 or a negative errno (-EINVAL from a driver older than 1.1).
+ */
+int vgpu_accel_peer(struct vgpu_accel *dev, __u32 *group, __u32 *id,
+		    __u32 *mask)
+{
+	__u64 g, i, m;
+	int ret;
+
+	ret = vgpu_accel_param(dev, DRM_VGPU_PARAM_PEER_GROUP, &g);
+	if (!ret)
+		ret = vgpu_accel_param(dev, DRM_VGPU_PARAM_PEER_ID, &i);
+	if (!ret)
+		ret = vgpu_accel_param(dev, DRM_VGPU_PARAM_PEER_MASK, &m);
+	if (ret)
+		return ret;
+	*group = g;
+	*id = i;
+	*mask = m;
+	return 0;
+}
+
+/**
  * vgpu_bo_info() - describe a BO by its handle
  * @dev: the device
  * @handle: GEM handle on @dev
@@ -389,7 +491,6 @@ int vgpu_bo_unmap(struct vgpu_bo *bo)
  */
 int vgpu_bo_free(struct vgpu_accel *dev, struct vgpu_bo *bo)
 {
-	struct drm_gem_close gc;
 	int ret;
 
 	if (!bo->handle && !bo->map)
@@ -397,9 +498,7 @@ int vgpu_bo_free(struct vgpu_accel *dev, struct vgpu_bo *bo)
 	ret = vgpu_bo_unmap(bo);
 	if (ret)
 		return ret;
-	memset(&gc, 0, sizeof(gc));
-	gc.handle = bo->handle;
-	ret = xioctl(dev->fd, DRM_IOCTL_GEM_CLOSE, &gc);
+	ret = vgpu_bo_close(dev, bo->handle);
 	memset(bo, 0, sizeof(*bo));
 	return ret;
 }
@@ -544,7 +643,7 @@ int vgpu_job_run(struct vgpu_accel *dev, const struct vgpu_cmd *cmds,
  */
 const char *vgpu_error_name(__u32 device_error)
 {
-	static const char *const names[VGPU_ERR_TIMEOUT + 1] = {
+	static const char *const names[VGPU_ERR_PEER + 1] = {
 		[VGPU_ERR_NONE] = "NONE",
 		[VGPU_ERR_OPCODE] = "OPCODE",
 		[VGPU_ERR_FLAGS] = "FLAGS",
@@ -555,9 +654,10 @@ const char *vgpu_error_name(__u32 device_error)
 		[VGPU_ERR_DMA] = "DMA",
 		[VGPU_ERR_RING] = "RING",
 		[VGPU_ERR_TIMEOUT] = "TIMEOUT",
+		[VGPU_ERR_PEER] = "PEER",
 	};
 
-	if (device_error > VGPU_ERR_TIMEOUT)
+	if (device_error > VGPU_ERR_PEER)
 		return "?";
 	return names[device_error];
 }

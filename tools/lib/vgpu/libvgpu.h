@@ -11,6 +11,10 @@
  * tools' vgpu_crc32c(), tools/lib/vgpu_crc32c.c, which libvgpu.a includes)
  * and of the int8 GEMM, so that programs can check what the device computed.
  *
+ * A program may open several devices (vgpu_accel_find_all()); the vGPUs of
+ * one peer group copy into each other's BOs with PEER_COPY once a BO is
+ * shared with vgpu_bo_share().
+ *
  * Every function that can fail returns 0 (or a non-negative value) on
  * success and a negative errno on failure. Functions on one &struct
  * vgpu_accel may be called from one thread at a time.
@@ -83,6 +87,9 @@ struct vgpu_result {
 };
 
 int vgpu_accel_find(void);
+int vgpu_accel_find_all(unsigned int *minors, unsigned int max);
+int vgpu_accel_peer(struct vgpu_accel *dev, __u32 *group, __u32 *id,
+		    __u32 *mask);
 int vgpu_accel_open(struct vgpu_accel *dev, const char *path);
 void vgpu_accel_close(struct vgpu_accel *dev);
 int vgpu_accel_param(struct vgpu_accel *dev, __u32 param, __u64 *value);
@@ -97,6 +104,9 @@ int vgpu_bo_mmap(struct vgpu_accel *dev, struct vgpu_bo *bo);
 int vgpu_bo_unmap(struct vgpu_bo *bo);
 int vgpu_bo_free(struct vgpu_accel *dev, struct vgpu_bo *bo);
 int vgpu_bo_new(struct vgpu_accel *dev, __u64 size, struct vgpu_bo *bo);
+int vgpu_bo_share(struct vgpu_accel *owner, const struct vgpu_bo *bo,
+		  struct vgpu_accel *dev, __u32 *handle);
+int vgpu_bo_close(struct vgpu_accel *dev, __u32 handle);
 
 int vgpu_job_submit(struct vgpu_accel *dev, const struct vgpu_cmd *cmds,
 		    unsigned int cmd_count, const __u32 *bo_handles,
