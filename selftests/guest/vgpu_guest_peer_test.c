@@ -155,6 +155,9 @@ TEST_F_TIMEOUT(peer, refused_by_driver, T_SHORT)
 		absent++;
 	/* The peer BO not listed. */
 	EXPECT_EQ(-EINVAL, vgpu_job_submit(dev, &c, 1, bos, 1, &job));
+	EXPECT_EQ(0, vgpu_job_submit(dev, &c, 1, bos, 2, &job));
+	EXPECT_EQ(0, vgpu_job_wait(dev, job, -1, &res));
+	EXPECT_EQ(0, res.status);
 	/* Its own id, an id nobody has, and 16. */
 	EXPECT_EQ(-EINVAL, run(dev, vgpu_cmd_peer_copy(src, dst, 64,
 						       self->d[0].id),
@@ -164,10 +167,14 @@ TEST_F_TIMEOUT(peer, refused_by_driver, T_SHORT)
 	EXPECT_EQ(-EINVAL, run(dev, vgpu_cmd_peer_copy(src, dst, 64,
 						       VGPU_MAX_PEERS),
 			       bos, 2, &res));
-	/* Past the peer BO's end, before its start. */
-	EXPECT_EQ(-EINVAL, run(dev, vgpu_cmd_peer_copy(src, dst + 8 * KIB,
-						       LEN + 4, other),
-			       bos, 2, &res));
+	/* 4 bytes past the peer BO's end (the source fits its BO), before
+	 * its start.
+	 */
+	c = vgpu_cmd_peer_copy(src, dst + self->dst.size - 300 * KIB,
+			       300 * KIB + 4, other);
+	EXPECT_EQ(-EINVAL, run(dev, c, bos, 2, &res));
+	c.u.peer.len -= 4;
+	EXPECT_EQ(0, run(dev, c, bos, 2, &res));
 	EXPECT_EQ(-EINVAL, run(dev, vgpu_cmd_peer_copy(src, dst - 4, 64,
 						       other),
 			       bos, 2, &res));
