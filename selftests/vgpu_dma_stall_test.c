@@ -72,12 +72,7 @@ static int sv_open(struct sv *v)
 
 static void sv_close(struct sv *v)
 {
-	if (v->d)
-		vgpu_dev_close(v->d);
-	v->d = NULL;
-	if (v->uuid[0])
-		vgpu_remove(v->uuid);
-	v->uuid[0] = '\0';
+	vgpu_test_drop(v->uuid, &v->d);
 }
 
 static int uffd_mem_init(struct uffd_mem *m)

@@ -47,12 +47,7 @@ static int pv_new(struct pv *v, const char *type, bool open)
 
 static void pv_free(struct pv *v)
 {
-	if (v->d)
-		vgpu_dev_close(v->d);
-	v->d = NULL;
-	if (v->uuid[0])
-		vgpu_remove(v->uuid);
-	v->uuid[0] = '\0';
+	vgpu_test_drop(v->uuid, &v->d);
 }
 
 static int pv_join(const struct pv *v, const char *group)

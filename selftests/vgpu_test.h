@@ -160,6 +160,23 @@ static inline int vgpu_remove(const char *uuid)
 	return sysfs_write(path, "1");
 }
 
+struct vgpu_dev;
+void vgpu_dev_close(struct vgpu_dev *dev);
+
+/*
+ * Close a test's vGPU if it is open (tools/vfio) and remove it if it was
+ * created; both are marked undone.
+ */
+static inline void vgpu_test_drop(char *uuid, struct vgpu_dev **d)
+{
+	if (*d)
+		vgpu_dev_close(*d);
+	*d = NULL;
+	if (uuid[0])
+		vgpu_remove(uuid);
+	uuid[0] = '\0';
+}
+
 static inline long long vgpu_available(const char *type)
 {
 	return sysfs_num(VGPU_TYPES "/vgpu-%s/available_instances", type);

@@ -114,6 +114,7 @@ out:
 	up_write(&dev->peer_sem);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_peer_join);
 
 /**
  * vgpu_peer_hold() - stop or allow peer copies into a vGPU's window
@@ -161,6 +162,7 @@ struct vgpu *vgpu_peer_get(struct vgpu *vgpu, u32 peer, int *err)
 	}
 	return p;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_peer_get);
 
 /**
  * vgpu_peer_put() - end what vgpu_peer_get() began
@@ -170,6 +172,7 @@ void vgpu_peer_put(struct vgpu *vgpu)
 {
 	up_read(&vgpu->dev->peer_sem);
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_peer_put);
 
 /**
  * vgpu_peer_info() - a vGPU's peer group as its registers show it
@@ -195,3 +198,4 @@ u32 vgpu_peer_info(struct vgpu *vgpu, u32 *group, u32 *id)
 			mask |= 1u << n;
 	return mask;
 }
+EXPORT_SYMBOL_IF_KUNIT(vgpu_peer_info);

@@ -74,12 +74,18 @@ static bool vgpu_fake_faulted(struct vgpu_device *dev, u32 fn)
 	return false;
 }
 
-static const struct vgpu_device_ops vgpu_fake_ops = {
-	.name = "fake",
-	.fn_run = vgpu_fake_run,
-	.fn_preempt = vgpu_fake_preempt,
-	.fn_has_work = vgpu_fake_has_work,
-	.fn_faulted = vgpu_fake_faulted,
+#define VGPU_FAKE_OPS					\
+	.name = "fake",					\
+	.fn_run = vgpu_fake_run,			\
+	.fn_preempt = vgpu_fake_preempt,		\
+	.fn_has_work = vgpu_fake_has_work,		\
+	.fn_faulted = vgpu_fake_faulted
+
+static const struct vgpu_device_ops vgpu_fake_ops = { VGPU_FAKE_OPS };
+/* The same device, as one that executes peer copies. */
+static const struct vgpu_device_ops vgpu_fake_peer_ops = {
+	VGPU_FAKE_OPS,
+	.peer_copies = true,
 };
 
 /* Wait up to @ms for @fn to have no work left; whether it did. */
@@ -131,6 +137,8 @@ static int vgpu_fake_init(struct kunit *test)
 	dev->policy = VGPU_POLICY_BEST_EFFORT;
 	dev->timeslice_ns = 100 * NSEC_PER_USEC;
 	mutex_init(&dev->lock);
+	init_rwsem(&dev->peer_sem);
+	xa_init(&dev->peers);
 	KUNIT_ASSERT_EQ(test, 0, vgpu_engines_init(&dev->engines, 1));
 	KUNIT_ASSERT_EQ(test, 0, vgpu_engines_start(dev));
 	for (i = 0; i < FAKE_FNS; i++) {
@@ -169,6 +177,7 @@ static void vgpu_fake_exit(struct kunit *test)
 		mutex_unlock(&f->dev.lock);
 	}
 	vgpu_engines_stop(&f->dev);
+	xa_destroy(&f->dev.peers);
 }
 
 /* Both functions run to the end; each is charged what the device said. */
@@ -276,10 +285,60 @@ static void vgpu_kunit_core_priority_preempts(struct kunit *test)
 	atomic64_set(&f->left[0], 0);
 }
 
+/*
+ * Peer groups: only a device that executes peer copies has them; ids are
+ * the lowest free; a held member takes no writes until released; one that
+ * left cannot be found.
+ */
+static void vgpu_kunit_core_peer_groups(struct kunit *test)
+{
+	struct vgpu_fake *f = test->priv;
+	struct vgpu *a = f->vgpu[0], *b = f->vgpu[1], *p;
+	u32 group, id;
+	int err;
+
+	KUNIT_EXPECT_EQ(test, -EOPNOTSUPP, vgpu_peer_join(a, 5));
+	KUNIT_EXPECT_EQ(test, 0, vgpu_peer_join(a, 0));
+	f->dev.ops = &vgpu_fake_peer_ops;
+	KUNIT_EXPECT_EQ(test, -ERANGE, vgpu_peer_join(a, VGPU_PEER_GROUP_MAX + 1));
+	KUNIT_ASSERT_EQ(test, 0, vgpu_peer_join(b, 5));
+	KUNIT_ASSERT_EQ(test, 0, vgpu_peer_join(a, 5));
+	KUNIT_EXPECT_EQ(test, 3u, vgpu_peer_info(a, &group, &id));
+	KUNIT_EXPECT_EQ(test, 5u, group);
+	KUNIT_EXPECT_EQ(test, 1u, id);
+
+	p = vgpu_peer_get(a, 0, &err);
+	vgpu_peer_put(a);
+	KUNIT_EXPECT_PTR_EQ(test, b, p);
+	vgpu_control_hold(b, VGPU_HOLD_OPERATOR);
+	p = vgpu_peer_get(a, 0, &err);
+	vgpu_peer_put(a);
+	KUNIT_EXPECT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, -EAGAIN, err);
+	vgpu_control_release(b, VGPU_HOLD_OPERATOR);
+	p = vgpu_peer_get(a, 0, &err);
+	vgpu_peer_put(a);
+	KUNIT_EXPECT_PTR_EQ(test, b, p);
+
+	/* b moves to group 6: a's id 0 is nobody now, and a is alone. */
+	KUNIT_ASSERT_EQ(test, 0, vgpu_peer_join(b, 6));
+	p = vgpu_peer_get(a, 0, &err);
+	vgpu_peer_put(a);
+	KUNIT_EXPECT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, -ENXIO, err);
+	KUNIT_EXPECT_EQ(test, 2u, vgpu_peer_info(a, &group, &id));
+	KUNIT_EXPECT_EQ(test, 0, vgpu_peer_join(a, 0));
+	KUNIT_EXPECT_EQ(test, 0, vgpu_peer_join(b, 0));
+	KUNIT_EXPECT_EQ(test, 0u, vgpu_peer_info(b, &group, &id));
+	KUNIT_EXPECT_TRUE(test, xa_empty(&f->dev.peers));
+	f->dev.ops = &vgpu_fake_ops;
+}
+
 static struct kunit_case vgpu_kunit_core_cases[] = {
 	KUNIT_CASE(vgpu_kunit_core_runs_and_charges),
 	KUNIT_CASE(vgpu_kunit_core_hold_and_release),
 	KUNIT_CASE(vgpu_kunit_core_priority_preempts),
+	KUNIT_CASE(vgpu_kunit_core_peer_groups),
 	{}
 };
 
