@@ -249,3 +249,16 @@ int top_compute(const struct usage_sample *a, const struct usage_sample *b,
 	r->cmds_per_s = (double)u.commands / u.seconds;
 	return 0;
 }
+
+/*
+ * A CLOCK_BOOTTIME instant in CLOCK_REALTIME, given both clocks read now;
+ * -EINVAL for an instant after now (a bad reading).
+ */
+int boot_to_real_ns(unsigned long long boot_ns, long long now_boot_ns,
+		    long long now_real_ns, long long *real_ns)
+{
+	if (now_boot_ns < 0 || boot_ns > (unsigned long long)now_boot_ns)
+		return -EINVAL;
+	*real_ns = now_real_ns - (now_boot_ns - (long long)boot_ns);
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 #include <json-c/json.h>
 
 /* Exit codes. */
@@ -79,6 +80,8 @@ struct top_row {
 
 int top_compute(const struct usage_sample *a, const struct usage_sample *b,
 		struct top_row *r);
+int boot_to_real_ns(unsigned long long boot_ns, long long now_boot_ns,
+		    long long now_real_ns, long long *real_ns);
 
 /* ---- sysfs.c ---- */
 
@@ -106,6 +109,8 @@ struct vgpu_info {
 	unsigned long long busy_ns, slices, preemptions, prio_preemptions;
 	unsigned long long share_permille, commands, bytes, errors, resets;
 	unsigned long long dma_stalls;
+	unsigned long long created_ns;	/* CLOCK_BOOTTIME */
+	bool created_known;		/* the module has created_ns */
 };
 
 struct type_info {
@@ -169,6 +174,8 @@ int mark_read(const char *id, struct usage_sample *s, char *origin,
 	      size_t olen);
 void mark_remove(const char *id);
 int sample_now(const struct vgpu_info *v, struct usage_sample *s);
+long long clock_now_ns(clockid_t clk);
+int vgpu_created_real_ns(const struct vgpu_info *v, long long *real_ns);
 
 /* ---- commands ---- */
 
