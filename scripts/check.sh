@@ -163,7 +163,8 @@ fi
 grep -E '^(not ok|# .*(Expected|FAIL))' "$out/unit.log" || true
 add_tap_totals "$out/unit.log"
 # vgpuctl is built here (the VM test vgpu_vgpuctl_test runs it) and its pure
-# parts are unit-tested with ASan + UBSan.
+# parts are unit-tested with ASan + UBSan; its metrics and serve commands run
+# over a made-up sysfs tree and promtool checks what they print.
 if make -C tools/vgpuctl KSFT="$ksft" all test > "$out/vgpuctl-unit.log" 2>&1; then
 	echo "ok   vgpuctl built, its unit tests ran"
 else

@@ -80,6 +80,9 @@ struct top_row {
 
 int top_compute(const struct usage_sample *a, const struct usage_sample *b,
 		struct top_row *r);
+struct sockaddr_storage;
+int listen_parse(const char *s, struct sockaddr_storage *ss,
+		 unsigned int *port);
 int boot_to_real_ns(unsigned long long boot_ns, long long now_boot_ns,
 		    long long now_real_ns, long long *real_ns);
 
@@ -159,6 +162,14 @@ struct json_object *json_usage(const char *id, const char *since,
 			       const struct usage_result *r, bool mem_known);
 void json_print(struct json_object *o);
 
+/* ---- metrics.c: the Prometheus text format, pure ---- */
+
+int metrics_escape(FILE *f, const char *s);
+int metrics_write(FILE *f, const struct model *m, long long now_boot_ns,
+		  long long now_real_ns);
+char *metrics_render(const struct model *m, long long now_boot_ns,
+		     long long now_real_ns, size_t *len);
+
 /* ---- main.c ---- */
 
 /* One message on stderr: "vgpuctl: ...". */
@@ -189,5 +200,7 @@ int cmd_remove(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_usage(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif
