@@ -213,6 +213,28 @@ static const char *knob(const char *uuid, const char *name)
 	return buf;
 }
 
+/*
+ * mdevctl define --auto a vGPU of vgpu0 with two attributes ATTR=VALUE;
+ * 0 or the failing command's status (its output in out[]).
+ */
+static int mdevctl_define(const char *uuid, const char *type,
+			  const char *attr1, const char *attr2)
+{
+	const char *eq, *attrs[2];
+	int i, ret;
+
+	attrs[0] = attr1;
+	attrs[1] = attr2;
+	ret = sh("mdevctl define --uuid %s --parent vgpu0 --type vgpu-%s --auto",
+		 uuid, type);
+	for (i = 0; !ret && i < 2; i++) {
+		eq = strchr(attrs[i], '=');
+		ret = sh("mdevctl modify --uuid %s --addattr=%.*s --value=%s", uuid,
+			 (int)(eq - attrs[i]), attrs[i], eq + 1);
+	}
+	return ret;
+}
+
 TEST_F_TIMEOUT(ops, mdevctl_brings_vgpus_back_with_their_knobs, 180)
 {
 	char a[40], b[40];
@@ -226,13 +248,9 @@ TEST_F_TIMEOUT(ops, mdevctl_brings_vgpus_back_with_their_knobs, 180)
 	ASSERT_EQ(0, sh("mkdir -p /etc/udev/rules.d && cp %s/dist/udev/61-vgpu-mdevctl.rules "
 			OUR_RULE, top)) TH_LOG("%s", out);
 	ASSERT_EQ(0, sh(UDEVD " --daemon")) TH_LOG("%s", out);
-	ASSERT_EQ(0, sh("mdevctl define --uuid %s --parent vgpu0 --type vgpu-split --auto &&"
-			"mdevctl modify --uuid %s --addattr=vgpu/weight --value=20 &&"
-			"mdevctl modify --uuid %s --addattr=vgpu/priority --value=high &&"
-			"mdevctl define --uuid %s --parent vgpu0 --type vgpu-shared --auto &&"
-			"mdevctl modify --uuid %s --addattr=vgpu/cap_permille --value=500 &&"
-			"mdevctl modify --uuid %s --addattr=vgpu/guarantee_permille --value=100",
-			a, a, a, b, b, b)) TH_LOG("%s", out);
+	ASSERT_EQ(0, mdevctl_define(a, "split", "vgpu/weight=20", "vgpu/priority=high"));
+	ASSERT_EQ(0, mdevctl_define(b, "shared", "vgpu/cap_permille=500",
+				    "vgpu/guarantee_permille=100"));
 	/* Defined, not started: nothing exists yet. */
 	EXPECT_FALSE(path_exists(MDEV_DEVICES "/%s", a));
 
@@ -281,10 +299,12 @@ TEST_F_TIMEOUT(ops, packages_build_with_dkms_load_and_purge, 1800)
 	EXPECT_TRUE(path_exists("/etc/modprobe.d/vgpu.conf"));
 	EXPECT_TRUE(path_exists("/lib/udev/rules.d/61-vgpu-mdevctl.rules"));
 	EXPECT_TRUE(path_exists("/lib/systemd/system/vgpu-metrics.service"));
-	EXPECT_FALSE(path_exists("/etc/systemd/system/multi-user.target.wants/vgpu-metrics.service"));
+	EXPECT_FALSE(path_exists("/etc/systemd/system/%s",
+				 "multi-user.target.wants/vgpu-metrics.service"));
 
 	/* Options from /etc/modprobe.d/vgpu.conf: two sim parents. */
-	ASSERT_EQ(0, sh("echo 'options vgpu num_devices=2 num_engines=4' >> /etc/modprobe.d/vgpu.conf"));
+	ASSERT_EQ(0, sh("echo 'options vgpu num_devices=2 num_engines=4' >> %s",
+			"/etc/modprobe.d/vgpu.conf"));
 	ASSERT_EQ(0, sh("modprobe vgpu")) TH_LOG("%s", out);
 	EXPECT_EQ(0, sh("grep -l sim /sys/class/vgpu/*/backend | wc -l | grep -qx 2"))
 		TH_LOG("%s", out);
