@@ -131,6 +131,10 @@ FIXTURE_SETUP(ops)
 
 FIXTURE_TEARDOWN(ops)
 {
+	/* What the persistence case set up, also when it failed half-way. */
+	if (!access("/run/udev/control", F_OK))
+		sh("udevadm control --exit");
+	sh("rm -rf /etc/mdevctl.d/vgpu0 " OUR_RULE);
 	vgpu_remove_all();
 	if (vgpu_loaded())
 		vgpu_unload();
@@ -275,15 +279,14 @@ TEST_F_TIMEOUT(ops, mdevctl_brings_vgpus_back_with_their_knobs, 180)
 	EXPECT_STREQ("100", knob(b, "guarantee_permille"));
 	EXPECT_STREQ("running", knob(b, "state"));
 
-	sh("udevadm control --exit");
-	sh("mdevctl undefine --uuid %s; mdevctl undefine --uuid %s; rm -f " OUR_RULE,
-	   a, b);
+	EXPECT_EQ(0, sh("mdevctl undefine --uuid %s && mdevctl undefine --uuid %s", a, b));
 }
 
 TEST_F_TIMEOUT(ops, packages_build_with_dkms_load_and_purge, 1800)
 {
 	const char *debs = getenv("VGPU_DEB_DIR");
 	time_t t0;
+	FILE *f;
 
 	if (!debs || !*debs)
 		SKIP(return, "VGPU_DEB_DIR is not set (the package test is opt-in)");
@@ -303,8 +306,10 @@ TEST_F_TIMEOUT(ops, packages_build_with_dkms_load_and_purge, 1800)
 				 "multi-user.target.wants/vgpu-metrics.service"));
 
 	/* Options from /etc/modprobe.d/vgpu.conf: two sim parents. */
-	ASSERT_EQ(0, sh("echo 'options vgpu num_devices=2 num_engines=4' >> %s",
-			"/etc/modprobe.d/vgpu.conf"));
+	f = fopen("/etc/modprobe.d/vgpu.conf", "a");
+	ASSERT_NE(NULL, f);
+	fputs("options vgpu num_devices=2 num_engines=4\n", f);
+	ASSERT_EQ(0, fclose(f));
 	ASSERT_EQ(0, sh("modprobe vgpu")) TH_LOG("%s", out);
 	EXPECT_EQ(0, sh("grep -l sim /sys/class/vgpu/*/backend | wc -l | grep -qx 2"))
 		TH_LOG("%s", out);
