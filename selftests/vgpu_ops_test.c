@@ -52,6 +52,14 @@ static void find_paths(void)
 		 env && *env ? env : "/var/cache/vgpu/promtool/promtool");
 }
 
+static long long boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
 /* Run a shell command; its exit status, its stdout and stderr in out[]. */
 static int sh(const char *fmt, ...)
 {
@@ -146,12 +154,19 @@ TEST_F_TIMEOUT(ops, metrics_file_and_http_scrape, 120)
 {
 	char uuid[40], prefix[256], prom[128], scrape[128];
 	double created, now = (double)time(NULL);
+	long long before, after, born;
 	int st, i;
 	pid_t pid;
 
 	ASSERT_EQ(0, access(promtool, X_OK)) TH_LOG("no promtool at %s", promtool);
 	uuid_gen(uuid);
+	before = boot_ns();
 	ASSERT_EQ(0, vgpu_create("split", uuid));
+	after = boot_ns();
+	/* created_ns is CLOCK_BOOTTIME taken while the vGPU was created. */
+	born = vgpu_attr_num(uuid, "created_ns");
+	EXPECT_LE(before, born);
+	EXPECT_GE(after, born);
 	snprintf(prefix, sizeof(prefix), MDEV_DEVICES "/%s/vgpu/weight", uuid);
 	ASSERT_EQ(0, sysfs_write(prefix, "33"));
 
@@ -174,8 +189,8 @@ TEST_F_TIMEOUT(ops, metrics_file_and_http_scrape, 120)
 		 "vgpu_created_timestamp_seconds{parent=\"vgpu0\",uuid=\"%s\",profile=\"split\"} ",
 		 uuid);
 	created = sample(prom, prefix);
-	EXPECT_LT(now - 60, created) TH_LOG("created %.3f, now %.0f", created, now);
-	EXPECT_GT(now + 2, created);
+	EXPECT_LE(now - 1, created) TH_LOG("created %.3f, now %.0f", created, now);
+	EXPECT_GT(now + 60, created);
 	EXPECT_TRUE(file_has(prom, "vgpu_parent_memory_free_bytes{parent=\"vgpu0\"} "));
 	EXPECT_EQ(0, sh("ls -A %s | grep -v '^vgpu.prom$'", self->dir) == 0);
 
