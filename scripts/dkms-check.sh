@@ -37,8 +37,9 @@ for f in usr/sbin/vgpuctl usr/share/man/man8/vgpuctl.8.gz \
 	 usr/share/doc/vgpu-tools/examples/90-vgpu.rules; do
 	grep -qx "./$f" "$debs/tools.list" || fail "vgpu-tools lacks /$f"
 done
-dpkg-deb -I "$tools_deb" | grep -q 'Depends:.*libmicrohttpd' ||
-	fail "vgpu-tools does not depend on libmicrohttpd"
+# (No grep -q on a pipe: under pipefail its early exit fails the writer.)
+depends=$(dpkg-deb -f "$tools_deb" Depends)
+[[ $depends == *libmicrohttpd* ]] || fail "vgpu-tools does not depend on libmicrohttpd"
 echo "dkms-check: both packages hold their files"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vgpu-dkms.XXXXXX")
