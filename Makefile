@@ -8,6 +8,7 @@
 #   make unit            userspace unit tests (ASan + UBSan), vgpuctl's too
 #   make vgpuctl         build tools/vgpuctl/vgpuctl
 #   make install         install vgpu.ko (modules_install) and vgpuctl
+#   make deb             Debian packages vgpu-dkms and vgpu-tools in out/deb
 #   make fuzz            run the command fuzzer (FUZZ_SECONDS, default 60)
 #   make demo            two VMs compute on two vGPUs (nested QEMU), with a report
 
@@ -39,10 +40,13 @@ install: modules vgpuctl
 fuzz:
 	$(MAKE) -C tools/testing/fuzz run
 
+deb:
+	scripts/build-deb.sh
+
 check:
 	scripts/check.sh
 
 demo:
 	scripts/demo.sh
 
-.PHONY: all modules clean unit vgpuctl install fuzz check demo
+.PHONY: all modules clean unit vgpuctl install deb fuzz check demo

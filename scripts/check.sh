@@ -14,6 +14,9 @@
 #   6. userspace unit tests (ASan + UBSan) of the driver's pure logic and of
 #      vgpuctl, one result per test case, and
 #      the fuzz regression corpus replayed (one result per input)
+#   6b. the Debian packages (make deb) hold their files, and DKMS builds
+#      vgpu-dkms's sources for the 6.12 kernel on the host, in a private
+#      DKMS tree (scripts/dkms-check.sh)
 #   7. kselftests in a VM on Debian's 6.12 kernel, one result per test case,
 #      plus one result for a console log free of oopses, warnings and taint;
 #      the VM runs on the project's QEMU (scripts/build-qemu.sh, built once
@@ -27,7 +30,9 @@
 #      selftests together (scripts/e2e.sh)
 #
 # VGPU_CHECK_DEBUG=0 skips step 8 and VGPU_CHECK_E2E=0 step 9 (for a quick
-# local run; CI runs them).
+# local run; CI runs them). VGPU_CHECK_DEB_VM=1 also installs, loads and
+# purges the packages in step 7's VM (dpkg -i with the DKMS build there:
+# about 13 minutes more under TCG).
 #
 # Every step prints "ok" or "FAIL" lines; the last line is
 # "N passed, M failed". The exit status is 0 only if nothing failed.
@@ -163,7 +168,8 @@ fi
 grep -E '^(not ok|# .*(Expected|FAIL))' "$out/unit.log" || true
 add_tap_totals "$out/unit.log"
 # vgpuctl is built here (the VM test vgpu_vgpuctl_test runs it) and its pure
-# parts are unit-tested with ASan + UBSan.
+# parts are unit-tested with ASan + UBSan; its metrics and serve commands run
+# over a made-up sysfs tree and promtool checks what they print.
 if make -C tools/vgpuctl KSFT="$ksft" all test > "$out/vgpuctl-unit.log" 2>&1; then
 	echo "ok   vgpuctl built, its unit tests ran"
 else
@@ -178,6 +184,21 @@ if ! make -C tools/testing/fuzz regress > "$out/fuzz-regress.log" 2>&1 &&
 fi
 grep -E '^not ok' "$out/fuzz-regress.log" || true
 add_tap_totals "$out/fuzz-regress.log"
+
+echo "== packages"
+deb_env=()
+if scripts/build-deb.sh "$out/deb" > "$out/deb.log" 2>&1; then
+	result ok "make deb: vgpu-dkms and vgpu-tools"
+	if scripts/dkms-check.sh "$out/deb" "$krel" > "$out/dkms.log" 2>&1; then
+		result ok "the packages hold their files; DKMS builds vgpu-dkms for $krel"
+	else
+		result fail "the packages hold their files; DKMS builds vgpu-dkms for $krel" \
+			"$out/dkms.log"
+	fi
+	[ "${VGPU_CHECK_DEB_VM:-0}" = 1 ] && deb_env=(VGPU_DEB_DIR="$out/deb")
+else
+	result fail "make deb: vgpu-dkms and vgpu-tools" "$out/deb.log"
+fi
 
 # run_vm_suite NAME LOG-PREFIX [vm-run.sh options...] -- [env...]: run the
 # kselftests in a VM; count each test case, one result for finishing, and one
@@ -239,7 +260,8 @@ fi
 echo "== VM tests ($krel)"
 make -C selftests KSFT="$ksft" > "$out/selftests-build.log" 2>&1 ||
 	result fail "selftests build" "$out/selftests-build.log"
-run_vm_suite "$krel" "$out/vm-612" ${pf_opts[@]+"${pf_opts[@]}"} --
+run_vm_suite "$krel" "$out/vm-612" ${pf_opts[@]+"${pf_opts[@]}"} -- \
+	${deb_env[@]+"${deb_env[@]}"}
 
 if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
 	echo "== debug kernel"

@@ -15,7 +15,12 @@
 #      new package version triggers a fresh extraction.  The tree is unpacked
 #      into a temporary directory next to its final place and renamed into
 #      place, so a reader never sees a half-extracted tree.
-#   4. Has scripts/build-qemu.sh --install-deps add bookworm-backports (as an
+#   4. Places promtool (Prometheus' metrics checker, for the tests of
+#      vgpuctl metrics) in $VGPU_CACHE_DIR/promtool/: Debian ships it only in
+#      the package prometheus (19 MB, 96 MB installed, with a server that
+#      its postinst would enable and start), so the .deb is downloaded with
+#      apt-get download and only usr/bin/promtool is extracted, once.
+#   5. Has scripts/build-qemu.sh --install-deps add bookworm-backports (as an
 #      apt source whose packages are only taken when asked for) and the
 #      build dependencies of QEMU with the SR-IOV device model; it too skips
 #      apt when all are installed.
@@ -39,6 +44,10 @@ APT_LOG=$CACHE_DIR/install-deps-apt.log
 #  - pciutils and pci.ids: lspci and the PCI ID database the ID checks read
 #  - libjson-c-dev, libncurses-dev, pkg-config: vgpuctl's JSON output and
 #    top's terminal drawing (tools/vgpuctl)
+#  - libmicrohttpd-dev: vgpuctl serve's HTTP server; curl scrapes it in tests
+#  - debhelper, dh-dkms, dkms, dpkg-dev: make deb builds the vgpu-dkms and
+#    vgpu-tools packages, which the VM test installs (DKMS builds there)
+#  - mdevctl, udev: persistent vGPUs (mdevctl define --auto), tested in a VM
 BASE_PACKAGES=(
     linux-headers-amd64
     "$SOURCE_PKG"
@@ -66,6 +75,14 @@ BASE_PACKAGES=(
     libjson-c-dev
     libncurses-dev
     pkg-config
+    libmicrohttpd-dev
+    curl
+    debhelper
+    dh-dkms
+    dkms
+    dpkg-dev
+    mdevctl
+    udev
 )
 
 REFRESH=0
@@ -229,7 +246,30 @@ else
     step "source: extracted"
 fi
 
-# ---- step 4: what QEMU with the SR-IOV device model builds with ---------------
+# ---- step 4: promtool ---------------------------------------------------------
+PROMTOOL_DIR=$CACHE_DIR/promtool
+if [[ -x $PROMTOOL_DIR/promtool ]] && "$PROMTOOL_DIR/promtool" --version >/dev/null 2>&1; then
+    step "promtool: $PROMTOOL_DIR/promtool is there"
+else
+    step "promtool: extracting it from the package prometheus into $PROMTOOL_DIR"
+    tmp=$(mktemp -d "$CACHE_DIR/.promtool.XXXXXX")
+    trap 'rm -rf "$tmp"' EXIT
+    if ! (cd "$tmp" && apt-get download prometheus) >"$APT_LOG" 2>&1; then
+        run_apt update
+        (cd "$tmp" && apt-get download prometheus) >"$APT_LOG" 2>&1 ||
+            die "apt-get download prometheus failed (log: $APT_LOG)"
+    fi
+    dpkg-deb --fsys-tarfile "$tmp"/prometheus_*.deb | tar -x -C "$tmp" ./usr/bin/promtool ||
+        die "no usr/bin/promtool in the package prometheus"
+    "$tmp/usr/bin/promtool" --version >/dev/null 2>&1 || die "the extracted promtool does not run"
+    mkdir -p "$PROMTOOL_DIR"
+    mv -f "$tmp/usr/bin/promtool" "$PROMTOOL_DIR/promtool"
+    rm -rf "$tmp"
+    trap - EXIT
+    step "promtool: extracted"
+fi
+
+# ---- step 5: what QEMU with the SR-IOV device model builds with ---------------
 # (bookworm-backports' meson and pycotap; scripts/build-qemu.sh builds it)
 "$SCRIPT_DIR/build-qemu.sh" --install-deps || die "installing QEMU's build dependencies failed"
 

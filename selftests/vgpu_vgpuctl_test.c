@@ -13,6 +13,7 @@
 #include <libgen.h>
 #include <limits.h>
 #include <math.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <json-c/json.h>
 
@@ -75,6 +76,14 @@ static int ctl(const char *fmt, ...)
 	slurp("/tmp/vgpuctl.out", out_buf, sizeof(out_buf));
 	slurp("/tmp/vgpuctl.err", err_buf, sizeof(err_buf));
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static long long boot_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 static int lines(const char *s)
@@ -357,7 +366,7 @@ TEST_F_TIMEOUT(ctl, usage_agrees_with_busy_ns, 200)
 {
 	struct json_object *root, *v;
 	long long busy, mib;
-	double es, secs, mms;
+	double es, secs, mms, age;
 	char id[40];
 
 	ASSERT_EQ(0, ctl("create --type split"));
@@ -398,13 +407,22 @@ TEST_F_TIMEOUT(ctl, usage_agrees_with_busy_ns, 200)
 	EXPECT_EQ(0, num(v, "commands"));
 	json_object_put(root);
 
-	/* Without a mark: engine time from creation, memory unknown. */
+	/*
+	 * Without a mark: everything from creation, the module's created_ns
+	 * (CLOCK_BOOTTIME): its age now, within the time vgpuctl took.
+	 */
+	age = (double)(boot_ns() - vgpu_attr_num(id, "created_ns")) / 1e9;
 	ASSERT_EQ(0, ctl("usage --mark-dir %s/none --json %s",
 			 getenv("VGPUCTL_MARK_DIR"), id));
 	root = json_tokener_parse(out_buf);
 	ASSERT_NE(NULL, root);
 	v = json_object_array_get_idx(get(root, "vgpus"), 0);
-	EXPECT_EQ(json_type_null, json_object_get_type(get(v, "mem_mib_seconds")));
+	EXPECT_STREQ("creation", json_object_get_string(get(v, "since")));
+	secs = json_object_get_double(get(v, "seconds"));
+	EXPECT_LE(age - 0.01, secs);
+	EXPECT_GT(age + 5.0, secs);
+	EXPECT_GT(0.001, fabs(json_object_get_double(get(v, "mem_mib_seconds")) -
+			      secs * vgpu_attr_num(id, "mem_size_bytes") / 1048576.0));
 	es = json_object_get_double(get(v, "engine_seconds"));
 	EXPECT_GT(MICRO, fabs(es - busy / 1000000000.0));
 	json_object_put(root);

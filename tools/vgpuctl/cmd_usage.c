@@ -4,9 +4,10 @@
  * time it ran on an engine (a vGPU runs on one engine at a time, so at most
  * one engine-second per second). Memory-MiB-seconds are its window size in
  * MiB times the wall time it held the window. Both count from its mark
- * (written by vgpuctl create or usage --mark) or, without a mark, engine
- * time counts from creation and memory is unknown: sysfs has no creation
- * time.
+ * (written by vgpuctl create or usage --mark) or, without a mark, from
+ * its creation as the module's created_ns tells (a vGPU made by hand,
+ * mdevctl or libvirt). A module without created_ns leaves memory unknown
+ * then: engine time and commands still count from creation.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,11 +37,13 @@ static int one(const struct vgpu_info *v, struct row *row)
 	ret = mark_read(v->id, &from, origin, sizeof(origin));
 	if (ret == -ENOENT) {
 		memset(&from, 0, sizeof(from));
-		from.time_ns = row->now.time_ns;
 		from.mem_size_bytes = row->now.mem_size_bytes;
+		row->mem_known = !vgpu_created_real_ns(v, &from.time_ns) &&
+				 from.time_ns <= row->now.time_ns;
+		if (!row->mem_known)
+			from.time_ns = row->now.time_ns;
 		usage_compute(&from, &row->now, &row->r);
 		row->since = "creation";
-		row->mem_known = false;
 		return 0;
 	}
 	if (ret) {

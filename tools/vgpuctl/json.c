@@ -51,6 +51,8 @@ struct json_object *json_vgpu(const struct vgpu_info *v)
 	add_u(o, "errors", v->errors);
 	add_u(o, "resets", v->resets);
 	add_u(o, "dma_stalls", v->dma_stalls);
+	if (v->created_known)
+		add_u(o, "created_ns", v->created_ns);
 	return o;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vgpuctl: list, create, remove, tune, watch and bill the vGPUs of
- * vgpu.ko through sysfs. See vgpuctl(8).
+ * vgpuctl: list, create, remove, tune, watch, bill and export the vGPUs
+ * of vgpu.ko through sysfs. See vgpuctl(8).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +21,8 @@ static const struct {
 	{ "set", cmd_set },
 	{ "top", cmd_top },
 	{ "usage", cmd_usage },
+	{ "metrics", cmd_metrics },
+	{ "serve", cmd_serve },
 };
 
 static void print_usage(FILE *f)
@@ -32,6 +34,8 @@ static void print_usage(FILE *f)
 	      "  set TARGET KNOB=VALUE...   (vgpuctl set --help lists knobs)\n"
 	      "  top [--once] [--interval MS] [--json]\n"
 	      "  usage [--mark] [--mark-dir DIR] [--json] [ID...]\n"
+	      "  metrics [--output FILE]    (Prometheus text format)\n"
+	      "  serve --listen ADDR:PORT   (HTTP GET /metrics)\n"
 	      "ID is a vGPU's UUID or PARENT/vfK; PARENT is vgpuN.\n", f);
 }
 
@@ -64,7 +68,7 @@ int main(int argc, char **argv)
 /* getopt_long() stopped at a bad option; it printed nothing (opterr 0). */
 int bad_option(char **argv)
 {
-	if (optopt && strchr("tnpmi", optopt))
+	if (optopt && strchr("tnpmiol", optopt))
 		error_msg("%s: option -%c needs a value", argv[0], optopt);
 	else if (optopt)
 		error_msg("%s: unknown option -%c", argv[0], optopt);

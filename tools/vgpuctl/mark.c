@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Usage marks: sysfs has no creation time of a vGPU, so vgpuctl keeps, per
- * vGPU, the time and counters of a moment it saw (its creation by vgpuctl
- * create, or vgpuctl usage --mark) in MARK_DIR/ID, a JSON object written
+ * Usage marks: vgpuctl keeps, per vGPU, the time and counters of a moment
+ * it saw (its creation by vgpuctl create, or vgpuctl usage --mark) in
+ * MARK_DIR/ID, a JSON object written
  * with json-c and replaced atomically. A VF's ID vgpuN/vfK is stored as
  * vgpuN-vfK.
  */
@@ -51,12 +51,28 @@ static int mark_mkdir(void)
 	return 0;
 }
 
-int sample_now(const struct vgpu_info *v, struct usage_sample *s)
+long long clock_now_ns(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	s->time_ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+	clock_gettime(clk, &ts);
+	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* When @v was created, in CLOCK_REALTIME; -ENOENT if sysfs does not say. */
+int vgpu_created_real_ns(const struct vgpu_info *v, long long *real_ns)
+{
+	long long boot = clock_now_ns(CLOCK_BOOTTIME);
+	long long real = clock_now_ns(CLOCK_REALTIME);
+
+	if (!v->created_known)
+		return -ENOENT;
+	return boot_to_real_ns(v->created_ns, boot, real, real_ns);
+}
+
+int sample_now(const struct vgpu_info *v, struct usage_sample *s)
+{
+	s->time_ns = clock_now_ns(CLOCK_REALTIME);
 	s->busy_ns = v->busy_ns;
 	s->commands = v->commands;
 	s->mem_size_bytes = v->mem_size;

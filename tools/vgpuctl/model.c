@@ -70,6 +70,9 @@ int vgpu_load(struct vgpu_info *v)
 	if (!ret)
 		ret = read_str_at(v->dir, "engines", v->engines,
 				  sizeof(v->engines));
+	/* Older modules lack it: billing then needs a mark. */
+	v->created_known = !ret && !read_ull_at(v->dir, "created_ns",
+						 &v->created_ns);
 	return ret;
 }
 

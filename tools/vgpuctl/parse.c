@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "vgpuctl.h"
 
@@ -247,5 +250,59 @@ int top_compute(const struct usage_sample *a, const struct usage_sample *b,
 		return -EINVAL;
 	r->busy_pct = 100.0 * u.engine_seconds / u.seconds;
 	r->cmds_per_s = (double)u.commands / u.seconds;
+	return 0;
+}
+
+/*
+ * A CLOCK_BOOTTIME instant in CLOCK_REALTIME, given both clocks read now;
+ * -EINVAL for an instant after now (a bad reading).
+ */
+int boot_to_real_ns(unsigned long long boot_ns, long long now_boot_ns,
+		    long long now_real_ns, long long *real_ns)
+{
+	if (now_boot_ns < 0 || boot_ns > (unsigned long long)now_boot_ns)
+		return -EINVAL;
+	*real_ns = now_real_ns - (now_boot_ns - (long long)boot_ns);
+	return 0;
+}
+
+/*
+ * ADDR:PORT of vgpuctl serve: a numeric IPv4 address, or an IPv6 address in
+ * brackets ("[::1]:9464"), and a port 1-65535. -EINVAL for anything else.
+ */
+int listen_parse(const char *s, struct sockaddr_storage *ss,
+		 unsigned int *port)
+{
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	unsigned long long p;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon;
+	size_t n;
+
+	colon = s ? strrchr(s, ':') : NULL;
+	if (!colon || parse_ull(colon + 1, 1, 65535, &p))
+		return -EINVAL;
+	n = colon - s;
+	if (!n || n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[') {
+		if (n < 3 || host[n - 1] != ']')
+			return -EINVAL;
+		host[n - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return -EINVAL;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(p);
+	} else {
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -EINVAL;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(p);
+	}
+	*port = p;
 	return 0;
 }

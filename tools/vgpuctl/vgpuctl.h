@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <time.h>
 #include <json-c/json.h>
 
 /* Exit codes. */
@@ -79,6 +80,11 @@ struct top_row {
 
 int top_compute(const struct usage_sample *a, const struct usage_sample *b,
 		struct top_row *r);
+struct sockaddr_storage;
+int listen_parse(const char *s, struct sockaddr_storage *ss,
+		 unsigned int *port);
+int boot_to_real_ns(unsigned long long boot_ns, long long now_boot_ns,
+		    long long now_real_ns, long long *real_ns);
 
 /* ---- sysfs.c ---- */
 
@@ -106,6 +112,8 @@ struct vgpu_info {
 	unsigned long long busy_ns, slices, preemptions, prio_preemptions;
 	unsigned long long share_permille, commands, bytes, errors, resets;
 	unsigned long long dma_stalls;
+	unsigned long long created_ns;	/* CLOCK_BOOTTIME */
+	bool created_known;		/* the module has created_ns */
 };
 
 struct type_info {
@@ -154,6 +162,14 @@ struct json_object *json_usage(const char *id, const char *since,
 			       const struct usage_result *r, bool mem_known);
 void json_print(struct json_object *o);
 
+/* ---- metrics.c: the Prometheus text format, pure ---- */
+
+int metrics_escape(FILE *f, const char *s);
+int metrics_write(FILE *f, const struct model *m, long long now_boot_ns,
+		  long long now_real_ns);
+char *metrics_render(const struct model *m, long long now_boot_ns,
+		     long long now_real_ns, size_t *len);
+
 /* ---- main.c ---- */
 
 /* One message on stderr: "vgpuctl: ...". */
@@ -169,6 +185,8 @@ int mark_read(const char *id, struct usage_sample *s, char *origin,
 	      size_t olen);
 void mark_remove(const char *id);
 int sample_now(const struct vgpu_info *v, struct usage_sample *s);
+long long clock_now_ns(clockid_t clk);
+int vgpu_created_real_ns(const struct vgpu_info *v, long long *real_ns);
 
 /* ---- commands ---- */
 
@@ -182,5 +200,7 @@ int cmd_remove(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_usage(int argc, char **argv);
+int cmd_metrics(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -301,6 +301,9 @@ struct vgpu_stats {
  * @kick_ns: when a doorbell made the idle vGPU busy, under @prt's lock
  * @kick_picks: @prt's picks then, under @prt's lock
  * @kicks: doorbells seen by the scheduler, under @prt's lock
+ * @created_ns: CLOCK_BOOTTIME when vgpu_resources_get() gave it resources
+ *		(an mdev vGPU's creation, a VF's profile assignment); set
+ *		once before sysfs shows it, read without a lock
  * @ctl_lock: serialises control transitions (vgpu_control.c); protects
  *	      @ctl_holds; taken before any lock of the device's
  * @ctl_holds: enum vgpu_hold bits taken and not yet dropped
@@ -335,6 +338,7 @@ struct vgpu {
 	u64 kick_ns;
 	u64 kick_picks;
 	u64 kicks;
+	u64 created_ns;
 
 	struct mutex ctl_lock; /* see above */
 	u32 ctl_holds;

@@ -17,6 +17,7 @@
  */
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/timekeeping.h>
 
 #include "core/vgpu_core.h"
 
@@ -90,8 +91,9 @@ unsigned int vgpu_type_available(struct vgpu_device *dev, int profile)
  * Allocates the window in device memory, places the vGPU in an engine
  * partition, gives it a function number and has the device provision that
  * function (the window reads zeros afterwards), then adds the vGPU to its
- * device's list and its partition's scheduler. Leaves nothing behind on
- * failure.
+ * device's list and its partition's scheduler. Records the time in
+ * @vgpu->created_ns (CLOCK_BOOTTIME, which counts suspend too). Leaves
+ * nothing behind on failure.
  *
  * Return: 0, -ENOSPC if the device has no room for this profile, -EBUSY if
  * @fn is taken, -EIO if the device refused the provisioning, or -ENOMEM.
@@ -103,6 +105,7 @@ int vgpu_resources_get(struct vgpu *vgpu, int profile, int fn)
 	struct vgpu_fn_res res;
 	int ret;
 
+	vgpu->created_ns = ktime_get_boottime_ns();
 	mutex_lock(&dev->lock);
 	ret = vgpu_mem_alloc(&dev->mem, p->mem_size, &vgpu->mem_offset);
 	if (ret) {

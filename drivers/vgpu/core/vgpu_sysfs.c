@@ -40,6 +40,7 @@
  *       commands, bytes, errors, resets,    execution counters
  *       dma_stalls
  *       share_permille                      recent share of its partition
+ *       created_ns                          CLOCK_BOOTTIME at its creation
  *
  * Documentation/ABI/testing/sysfs-class-vgpu is the user-facing contract.
  */
@@ -303,6 +304,7 @@ VGPU_INST_SHOW(mem_offset_bytes, "%llu", vgpu->mem_offset);
 VGPU_INST_SHOW(mem_size_bytes, "%llu", vgpu->mem_size);
 VGPU_INST_SHOW(partition, "%d", vgpu->part);
 VGPU_INST_SHOW(partition_share, "%u", vgpu_profile_of(vgpu)->share);
+VGPU_INST_SHOW(created_ns, "%llu", vgpu->created_ns);
 
 static ssize_t engines_show(struct device *d, struct device_attribute *attr,
 			    char *buf)
@@ -673,6 +675,7 @@ static struct attribute *vgpu_instance_attrs[] = {
 	&dev_attr_partition.attr,
 	&dev_attr_partition_users.attr,
 	&dev_attr_partition_share.attr,
+	&dev_attr_created_ns.attr,
 	NULL,
 };
 

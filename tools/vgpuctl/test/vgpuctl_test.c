@@ -2,13 +2,17 @@
 /*
  * Unit tests of vgpuctl's pure parts (parse.c, json.c): numbers, names,
  * knob validation as the sysfs ABI documents the ranges, KNOB=VALUE
- * splitting, usage and top arithmetic, the JSON it builds, and the model
- * read from a made-up sysfs tree with a sim parent and a PF parent.
+ * splitting, usage and top arithmetic, the JSON it builds, the model
+ * read from a made-up sysfs tree with a sim parent and a PF parent, and
+ * the Prometheus metrics of such a tree (escaping, names, a golden text).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 
 #include "kselftest_harness.h"
@@ -397,6 +401,224 @@ TEST(model_of_a_fake_tree)
 	EXPECT_EQ(0, system(cmd));
 	sysfs_root = "/tmp/vgpuctl-test-nonexistent";
 	EXPECT_EQ(-ENOENT, model_load(&m));
+}
+
+TEST(listen_addresses)
+{
+	struct sockaddr_storage ss;
+	unsigned int port = 0;
+
+	EXPECT_EQ(0, listen_parse("127.0.0.1:9464", &ss, &port));
+	EXPECT_EQ(9464U, port);
+	EXPECT_EQ(AF_INET, ss.ss_family);
+	EXPECT_EQ(htons(9464), ((struct sockaddr_in *)&ss)->sin_port);
+	EXPECT_EQ(0, listen_parse("[::1]:1", &ss, &port));
+	EXPECT_EQ(AF_INET6, ss.ss_family);
+	EXPECT_EQ(0, listen_parse("0.0.0.0:65535", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse("127.0.0.1:0", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse("127.0.0.1:65536", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse("127.0.0.1", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse(":9464", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse("localhost:9464", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse("::1:9464", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse("[::1]9464", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse("[]:9464", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse("1.2.3.4:94x", &ss, &port));
+	EXPECT_EQ(-EINVAL, listen_parse(NULL, &ss, &port));
+}
+
+TEST(boot_to_real)
+{
+	long long t = 0;
+
+	EXPECT_EQ(0, boot_to_real_ns(4000000000ULL, 10000000000LL,
+				     1700000000000000000LL, &t));
+	EXPECT_EQ(1699999994000000000LL, t);
+	EXPECT_EQ(-EINVAL, boot_to_real_ns(10000000001ULL, 10000000000LL,
+					   1700000000000000000LL, &t));
+}
+
+/* metrics_escape() of @in, as a string. */
+static void escaped(const char *in, char *out, size_t len)
+{
+	FILE *f;
+
+	out[0] = '\0';	/* fmemopen() adds no NUL when nothing is written */
+	f = fmemopen(out, len, "w");
+	metrics_escape(f, in);
+	fclose(f);
+}
+
+TEST(metrics_escaping)
+{
+	char out[64];
+
+	escaped("plain-name_0", out, sizeof(out));
+	EXPECT_STREQ("plain-name_0", out);
+	escaped("a\"b", out, sizeof(out));
+	EXPECT_STREQ("a\\\"b", out);
+	escaped("a\\b", out, sizeof(out));
+	EXPECT_STREQ("a\\\\b", out);
+	escaped("a\nb", out, sizeof(out));
+	EXPECT_STREQ("a\\nb", out);
+	escaped("\\\"\n", out, sizeof(out));
+	EXPECT_STREQ("\\\\\\\"\\n", out);
+	escaped("", out, sizeof(out));
+	EXPECT_STREQ("", out);
+}
+
+/* Build the fake tree of the model test, with awkward label values. */
+static void metrics_tree(const char *root)
+{
+	static const char uuid[] = "0b0c0d0e-1111-4222-8333-444455556666";
+	char rel[256];
+
+	fake_parent(root, "vgpu0", "sim\n");
+	fake_parent(root, "vgpu1", "pf\n");
+	snprintf(rel, sizeof(rel), "class/vgpu/vgpu0/%s/vgpu", uuid);
+	fake_vgpu(root, rel);
+	snprintf(rel, sizeof(rel), "class/vgpu/vgpu0/%s/vgpu/profile", uuid);
+	put(root, rel, "we\"ird\\one\n");
+	snprintf(rel, sizeof(rel), "class/vgpu/vgpu0/%s/vgpu/created_ns", uuid);
+	put(root, rel, "4000000000\n");
+	put(root, "class/vgpu/vgpu1/vf2/profile", "split\n");
+	put(root, "class/vgpu/vgpu1/vf2/creatable_profiles", "");
+	fake_vgpu(root, "class/vgpu/vgpu1/vf2/vgpu");
+	put(root, "class/vgpu/vgpu1/vf2/vgpu/state", "paused\n");
+	put(root, "class/vgpu/vgpu1/engine_utilization_permille", "1000 5\n");
+}
+
+#define U_LABELS	"parent=\"vgpu0\",uuid=\"0b0c0d0e-1111-4222-8333-444455556666\"," \
+			"profile=\"we\\\"ird\\\\one\""
+#define VF_LABELS	"parent=\"vgpu1\",vf=\"2\",profile=\"split\""
+
+/* Whether @text has the line NAME{LABELS} VALUE. */
+static bool has_sample(const char *text, const char *name, const char *labels,
+		       const char *value)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "\n%s{%s} %s\n", name, labels, value);
+	return strstr(text, line);
+}
+
+static char *read_whole(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+TEST(metrics_of_a_fake_tree)
+{
+	char root[] = "/tmp/vgpuctl-test.XXXXXX", cmd[300], golden[4200];
+	char name[128], prev[128] = "", *text, *want, *line, *save = NULL;
+	char self[4096];
+	unsigned int helps = 0, samples = 0;
+	struct model m;
+	int got;
+	ssize_t n;
+	size_t len;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	metrics_tree(root);
+	sysfs_root = root;
+	ASSERT_EQ(0, model_load(&m));
+	/* Booted 10 s ago, now is 1700000000 s since the epoch. */
+	text = metrics_render(&m, 10000000000LL, 1700000000000000000LL, &len);
+	model_free(&m);
+	ASSERT_NE(NULL, text);
+	EXPECT_EQ(strlen(text), len);
+
+	/* The golden text, beside this binary: the whole format at once. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ASSERT_LT(0, n);
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	snprintf(golden, sizeof(golden), "%s/metrics.golden", self);
+	want = read_whole(golden);
+	ASSERT_NE(NULL, want) TH_LOG("no %s", golden);
+	EXPECT_STREQ(want, text);
+	if (strcmp(want, text) && getenv("VGPUCTL_GOLDEN_OUT")) {
+		FILE *f = fopen(getenv("VGPUCTL_GOLDEN_OUT"), "w");
+
+		if (f) {
+			fputs(text, f);
+			fclose(f);
+		}
+	}
+	free(want);
+
+	/* Escaped label values; created 4 s after a boot 10 s ago. */
+	EXPECT_NE(NULL, strstr(text, "profile=\"we\\\"ird\\\\one\""));
+	EXPECT_TRUE(has_sample(text, "vgpu_created_timestamp_seconds", U_LABELS,
+			       "1699999994.000000000"));
+	EXPECT_TRUE(has_sample(text, "vgpu_busy_seconds_total", VF_LABELS,
+			       "2.500000000"));
+	EXPECT_TRUE(has_sample(text, "vgpu_state", VF_LABELS ",state=\"paused\"",
+			       "1"));
+	EXPECT_TRUE(has_sample(text, "vgpu_state", VF_LABELS ",state=\"running\"",
+			       "0"));
+	EXPECT_TRUE(has_sample(text, "vgpu_engine_utilization_ratio",
+			       "parent=\"vgpu1\",engine=\"1\"", "0.005"));
+	/* The VF has no created_ns in this tree: no sample rather than a wrong one. */
+	EXPECT_EQ(NULL, strstr(text, "vgpu_created_timestamp_seconds{parent=\"vgpu1\""));
+
+	/*
+	 * Names and grouping: every family opens with HELP then TYPE, its
+	 * samples follow it and no other; counters end in _total and only
+	 * they do; every name starts with vgpu_.
+	 */
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "# HELP ", 7)) {
+			got = sscanf(line + 7, "%127s", name);
+			ASSERT_EQ(1, got);
+			EXPECT_EQ(0, strncmp(name, "vgpu_", 5)) TH_LOG("%s", name);
+			EXPECT_STRNE(prev, name);
+			snprintf(prev, sizeof(prev), "%s", name);
+			helps++;
+			continue;
+		}
+		if (!strncmp(line, "# TYPE ", 7)) {
+			char type[16];
+
+			got = sscanf(line + 7, "%127s %15s", name, type);
+			ASSERT_EQ(2, got);
+			EXPECT_STREQ(prev, name);
+			len = strlen(name);
+			EXPECT_EQ(!strcmp(type, "counter"),
+				  len > 6 && !strcmp(name + len - 6, "_total"))
+				TH_LOG("%s %s", name, type);
+			continue;
+		}
+		len = strcspn(line, "{ ");
+		EXPECT_EQ(strlen(prev), len) TH_LOG("%s", line);
+		EXPECT_EQ(0, strncmp(line, prev, len)) TH_LOG("%s after %s", line, prev);
+		samples++;
+	}
+	EXPECT_LT(20U, helps);
+	EXPECT_LT(helps, samples);
+	free(text);
+
+	/* Without the module: only vgpu_module_loaded 0. */
+	text = metrics_render(NULL, 0, 0, &len);
+	ASSERT_NE(NULL, text);
+	EXPECT_NE(NULL, strstr(text, "\nvgpu_module_loaded 0\n"));
+	EXPECT_EQ(NULL, strstr(text, "vgpu_parent"));
+	free(text);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	EXPECT_EQ(0, system(cmd));
 }
 
 TEST_HARNESS_MAIN
