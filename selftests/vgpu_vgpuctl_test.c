@@ -263,6 +263,20 @@ TEST_F(ctl, create_count_prints_uuids_that_exist)
 	EXPECT_EQ(4, sysfs_num(VGPU_PARENT "/vgpus"));
 }
 
+/* How often "KEY": VALUE appears in the JSON text @json. */
+static int count_key_value(const char *json, const char *key, int value)
+{
+	char needle[64];
+	int n = 0, v;
+
+	snprintf(needle, sizeof(needle), "\"%s\":", key);
+	while ((json = strstr(json, needle))) {
+		json += strlen(needle);
+		n += sscanf(json, " %d", &v) == 1 && v == value;
+	}
+	return n;
+}
+
 TEST_F(ctl, set_changes_a_knob_and_bad_values_change_nothing)
 {
 	char a[40], b[40], c[40], buf[64];
@@ -310,6 +324,16 @@ TEST_F(ctl, set_changes_a_knob_and_bad_values_change_nothing)
 	EXPECT_EQ(5000, sysfs_num(VGPU_PARENT "/timeslice_us"));
 	EXPECT_EQ(1, ctl("set vgpu7 policy=best_effort"));
 	EXPECT_EQ(1, lines(err_buf));
+
+	/* Peer groups: joined, shown in the JSON list; out of range. */
+	ASSERT_EQ(0, ctl("set %s peer_group=9", a));
+	ASSERT_EQ(0, ctl("set %s peer_group=9", b));
+	EXPECT_EQ(9, vgpu_attr_num(b, "peer_group"));
+	EXPECT_EQ(1, vgpu_attr_num(b, "peer_id"));
+	EXPECT_EQ(0, ctl("list --json"));
+	EXPECT_EQ(2, count_key_value(out_buf, "peer_group", 9));
+	EXPECT_EQ(2, ctl("set %s peer_group=65536", a));
+	EXPECT_EQ(9, vgpu_attr_num(a, "peer_group"));
 
 	/* Pause and resume through the state knob. */
 	ASSERT_EQ(0, ctl("set %s state=pause", b));
@@ -521,6 +545,9 @@ TEST_F(ctl, vfs_of_a_pf)
 	EXPECT_EQ(20, sysfs_num("/sys/class/vgpu/%s/vf2/vgpu/weight", parent));
 	EXPECT_EQ(1, ctl("set %s/vf3 weight=5", parent));
 	EXPECT_EQ(1, lines(err_buf));
+	/* The device model has no peer groups: the kernel refuses. */
+	EXPECT_EQ(1, ctl("set %s/vf2 peer_group=1", parent));
+	EXPECT_EQ(0, sysfs_num("/sys/class/vgpu/%s/vf2/vgpu/peer_group", parent));
 
 	ASSERT_EQ(0, ctl("usage --json %s/vf1 %s/vf2", parent, parent));
 	root = json_tokener_parse(out_buf);

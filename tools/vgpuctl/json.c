@@ -51,6 +51,10 @@ struct json_object *json_vgpu(const struct vgpu_info *v)
 	add_u(o, "errors", v->errors);
 	add_u(o, "resets", v->resets);
 	add_u(o, "dma_stalls", v->dma_stalls);
+	add_u(o, "peer_group", v->peer_group);
+	add_s(o, "peer_id", v->peer_id);
+	add_u(o, "peer_tx_bytes", v->peer_tx_bytes);
+	add_u(o, "peer_rx_bytes", v->peer_rx_bytes);
 	if (v->created_known)
 		add_u(o, "created_ns", v->created_ns);
 	return o;

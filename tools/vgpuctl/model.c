@@ -73,6 +73,17 @@ int vgpu_load(struct vgpu_info *v)
 	/* Older modules lack it: billing then needs a mark. */
 	v->created_known = !ret && !read_ull_at(v->dir, "created_ns",
 						 &v->created_ns);
+	/* Older modules have no peer groups: in none, nothing copied. */
+	if (!ret && read_str_at(v->dir, "peer_id", v->peer_id,
+				sizeof(v->peer_id)))
+		snprintf(v->peer_id, sizeof(v->peer_id), "none");
+	if (!ret && (read_ull_at(v->dir, "peer_group", &v->peer_group) ||
+		     read_ull_at(v->dir, "peer_tx_bytes", &v->peer_tx_bytes) ||
+		     read_ull_at(v->dir, "peer_rx_bytes", &v->peer_rx_bytes))) {
+		v->peer_group = 0;
+		v->peer_tx_bytes = 0;
+		v->peer_rx_bytes = 0;
+	}
 	return ret;
 }
 

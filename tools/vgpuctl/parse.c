@@ -135,6 +135,8 @@ static const struct knob knobs[] = {
 	  "latency priority" },
 	{ "state", "state", KNOB_VGPU, 0, 0, states,
 	  "pause or resume the vGPU" },
+	{ "peer_group", "peer_group", KNOB_VGPU, 0, 65535, NULL,
+	  "peer group the vGPU copies within, 0 for none" },
 };
 
 #define NKNOBS ARRAY_SIZE(knobs)

@@ -112,6 +112,9 @@ struct vgpu_info {
 	unsigned long long busy_ns, slices, preemptions, prio_preemptions;
 	unsigned long long share_permille, commands, bytes, errors, resets;
 	unsigned long long dma_stalls;
+	unsigned long long peer_group;	/* 0: in none (or an older module) */
+	char peer_id[NAME_LEN];		/* "none" outside a group */
+	unsigned long long peer_tx_bytes, peer_rx_bytes;
 	unsigned long long created_ns;	/* CLOCK_BOOTTIME */
 	bool created_known;		/* the module has created_ns */
 };
