@@ -912,7 +912,7 @@ TEST_F(dev, regs_identity)
 	ASSERT_EQ(0, vgpu_write64(t->d, VGPU_REG_ERR_ADDR, 5));
 	EXPECT_EQ(VGPU_ID_MAGIC, vgpu_read32(t->d, VGPU_REG_ID));
 	EXPECT_EQ(t->size, vgpu_read64(t->d, VGPU_REG_WINDOW_SIZE));
-	EXPECT_EQ(0x7f, vgpu_read32(t->d, VGPU_REG_CAPS));
+	EXPECT_EQ(0xff, vgpu_read32(t->d, VGPU_REG_CAPS));
 	EXPECT_EQ(0, vgpu_read32(t->d, VGPU_REG_RING_HEAD));
 	EXPECT_EQ(0, vgpu_read64(t->d, VGPU_REG_FENCE));
 	EXPECT_EQ(0, vgpu_read64(t->d, VGPU_REG_ERR_ADDR));
