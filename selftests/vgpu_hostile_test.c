@@ -696,6 +696,34 @@ static int sc_remove_busy(unsigned long long *s)
 	return path_exists(MDEV_DEVICES "/%s", uuid) ? -EEXIST : 0;
 }
 
+/*
+ * Close the device, group and container while DMA copies run (the user's
+ * address space and mappings vanish under the device), then open it again.
+ */
+static int sc_reopen(const char *uuid, struct vgpu_dev **dp, void *dma,
+		     unsigned long long *s)
+{
+	struct vgpu_cmd c = vgpu_cmd_copy(VGPU_IOVA_BASE, SRC_OFF, DMA_LEN,
+					  VGPU_CMD_SRC_SYS);
+	unsigned int i;
+	int ret;
+
+	if (!recover(*dp)) {
+		for (i = 0; i < 16; i++)
+			vgpu_ring_put(*dp, &c, 1);
+		vgpu_ring_doorbell(*dp);
+		usleep(rnd(s) % 2000);
+	}
+	vgpu_dev_close(*dp);
+	*dp = NULL;
+	ret = vgpu_dev_open(uuid, dp);
+	if (!ret)
+		ret = vgpu_dma_map(*dp, dma, DMA_LEN, VGPU_IOVA_BASE);
+	count_ops(20);
+	scenarios++;
+	return ret;
+}
+
 /* ---- the concurrent storm ------------------------------------------------ */
 
 struct storm {
@@ -820,7 +848,7 @@ TEST_F_TIMEOUT(hostile, storm, 3600)
 	sc_storm(self->d, self->uuid, storm_ms);
 
 	while (time_left()) {
-		switch (round++ % 9) {
+		switch (round++ % 10) {
 		case 0:
 		case 1:
 		case 2:
@@ -842,6 +870,10 @@ TEST_F_TIMEOUT(hostile, storm, 3600)
 			break;
 		case 7:
 			ASSERT_EQ(0, sc_remove_busy(&s));
+			break;
+		case 8:
+			ASSERT_EQ(0, sc_reopen(self->uuid, &self->d, self->dma,
+					       &s));
 			break;
 		default:
 			sc_storm(self->d, self->uuid, storm_ms / 4);

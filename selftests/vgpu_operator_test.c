@@ -9,7 +9,9 @@
  * parameters that do not parse are refused with a line and leave nothing
  * behind. VGPU_OPERATOR_SEED replays the random strings.
  */
+#include <glob.h>
 #include <time.h>
+#include <linux/vgpu.h>
 
 #include "kselftest_harness.h"
 #include "vgpu_test.h"
@@ -294,6 +296,79 @@ TEST(module_params)
 			vgpu_unload();
 		close(kmsg);
 	}
+}
+
+/* The vgpu PF's PCI address, if this VM has one (vm-run.sh --vgpu-pf). */
+static bool find_pf(char *out, size_t len)
+{
+	char p[320], ven[16], dev[16];
+	bool found = false;
+	glob_t g;
+	size_t i;
+
+	if (glob("/sys/bus/pci/devices/*", 0, NULL, &g))
+		return false;
+	for (i = 0; i < g.gl_pathc && !found; i++) {
+		snprintf(p, sizeof(p), "%s/vendor", g.gl_pathv[i]);
+		if (sysfs_read(p, ven, sizeof(ven)))
+			continue;
+		snprintf(p, sizeof(p), "%s/device", g.gl_pathv[i]);
+		if (sysfs_read(p, dev, sizeof(dev)))
+			continue;
+		if (strtol(ven, NULL, 0) == VGPU_PCI_VENDOR_ID &&
+		    strtol(dev, NULL, 0) == VGPU_PCI_PF_DEVICE_ID) {
+			snprintf(out, len, "%s", strrchr(g.gl_pathv[i], '/') + 1);
+			found = true;
+		}
+	}
+	globfree(&g);
+	return found;
+}
+
+/* A VF's profile file: names only, each rejection logged, nothing changed. */
+TEST(pf_profile)
+{
+	static const char *const junk[] = {
+		"", "\n", "DED", "de", "ded ", " ded", "ded\n\n", "none\nx",
+	};
+	char pf[64], p[256], before[64], after[64];
+	unsigned int i;
+	glob_t g;
+	int kmsg;
+
+	if (!find_pf(pf, sizeof(pf)))
+		SKIP(return, "no vgpu PF in this VM (vm-run.sh --vgpu-pf)");
+	vgpu_remove_all();
+	if (vgpu_loaded())
+		vgpu_unload();
+	ASSERT_EQ(0, vgpu_load("num_devices=0 profiles=ded:128M:2:1,ts:32M:1:4"));
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_numvfs", pf);
+	ASSERT_EQ(0, sysfs_write(p, "1"));
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/vgpu/vgpu*/vf1/profile",
+		 pf);
+	ASSERT_EQ(0, glob(p, 0, NULL, &g));
+	snprintf(p, sizeof(p), "%s", g.gl_pathv[0]);
+	globfree(&g);
+	ASSERT_EQ(0, sysfs_write(p, "ts"));
+	kmsg = kmsg_open();
+	for (i = 0; i <= ARRAY_SIZE(junk); i++) {
+		const char *in = i < ARRAY_SIZE(junk) ? junk[i] : "ded\0x";
+		size_t len = i < ARRAY_SIZE(junk) ? strlen(in) : 5;
+
+		if (!len)
+			continue;
+		ASSERT_EQ(0, sysfs_read(p, before, sizeof(before)));
+		EXPECT_EQ(-EINVAL, write_raw(p, in, len)) TH_LOG("'%s'", in);
+		ASSERT_EQ(0, sysfs_read(p, after, sizeof(after)));
+		EXPECT_STREQ(before, after);
+		EXPECT_TRUE(kmsg_find(kmsg, "no profile named"));
+	}
+	EXPECT_EQ(0, sysfs_write(p, "ded"));
+	EXPECT_EQ(0, sysfs_write(p, "none"));
+	close(kmsg);
+	snprintf(p, sizeof(p), "/sys/bus/pci/devices/%s/sriov_numvfs", pf);
+	EXPECT_EQ(0, sysfs_write(p, "0"));
+	vgpu_unload();
 }
 
 TEST_HARNESS_MAIN
