@@ -13,7 +13,7 @@
  * kernel report, the neighbour exact with its errors counter at 0, and the
  * hostile vGPU computing exactly again after a reset.
  *
- * Bounded by VGPU_HOSTILE_SECONDS (default 15); VGPU_HOSTILE_SEED replays a
+ * Bounded by VGPU_HOSTILE_SECONDS (default 20); VGPU_HOSTILE_SEED replays a
  * run (the seed is printed). scripts/hostile.sh runs it longer.
  */
 #include <poll.h>
@@ -232,7 +232,7 @@ FIXTURE_SETUP(hostile)
 	if (!seed)
 		seed = 1;
 	env = getenv("VGPU_HOSTILE_SECONDS");
-	budget_ns = (env ? strtoull(env, NULL, 0) : 15) * 1000000000ULL;
+	budget_ns = (env ? strtoull(env, NULL, 0) : 20) * 1000000000ULL;
 	TH_LOG("seed %#llx (VGPU_HOSTILE_SEED to replay), budget %llu s",
 	       seed, budget_ns / 1000000000ULL);
 	self->kmsg = kmsg_open();
@@ -316,25 +316,23 @@ static int verify_exact(struct vgpu_dev *d, void *dma, unsigned long long *s)
 /* ---- scenarios ----------------------------------------------------------- */
 
 /*
- * Config space: every offset, widths 1, 2, 4 (and 3 and 8, which split),
- * read, then write an absurd value, including BARs, command register, MSI-X
+ * Config space: every offset and width (1, 2, 4; wider and odd sizes are
+ * split into these by the driver, and come in sc_odd_sizes()), read, then
+ * written with an absurd value, including BARs, the command register, MSI-X
  * control and PCIe device control (FLR).
  */
 static void sc_config_sweep(struct vgpu_dev *d, unsigned long long *s)
 {
-	static const unsigned int widths[] = { 1, 2, 4, 3, 8 };
-	unsigned int off, i;
+	unsigned int off, w;
 	__u64 v;
 
 	for (off = 0; off < CFG_SIZE && time_left(); off++) {
-		for (i = 0; i < 5; i++) {
-			if (off + widths[i] > CFG_SIZE)
+		for (w = 1; w <= 4; w *= 2) {
+			if (off + w > CFG_SIZE)
 				continue;
-			raw_rw(d->vfio.device, CFG(d) + off, &v, widths[i],
-			       false);
+			raw_rw(d->vfio.device, CFG(d) + off, &v, w, false);
 			v = absurd(s);
-			raw_rw(d->vfio.device, CFG(d) + off, &v, widths[i],
-			       true);
+			raw_rw(d->vfio.device, CFG(d) + off, &v, w, true);
 		}
 	}
 	scenarios++;
@@ -343,21 +341,37 @@ static void sc_config_sweep(struct vgpu_dev *d, unsigned long long *s)
 /* Every BAR0 offset and width, read and written with absurd values. */
 static void sc_reg_sweep(struct vgpu_dev *d, unsigned long long *s)
 {
-	static const unsigned int widths[] = { 1, 2, 4, 8, 3, 16 };
-	unsigned int off, i;
-	char v[16];
+	unsigned int off, w;
+	__u64 v;
 
 	for (off = 0; off < VGPU_REGS_SIZE && time_left(); off++) {
-		for (i = 0; i < 6; i++) {
-			if (off + widths[i] > VGPU_REGS_SIZE)
+		for (w = 1; w <= 8; w *= 2) {
+			if (off + w > VGPU_REGS_SIZE)
 				continue;
-			raw_rw(d->vfio.device, BAR0(d) + off, v, widths[i],
-			       false);
-			*(__u64 *)v = absurd(s);
-			*(__u64 *)(v + 8) = absurd(s);
-			raw_rw(d->vfio.device, BAR0(d) + off, v, widths[i],
-			       true);
+			raw_rw(d->vfio.device, BAR0(d) + off, &v, w, false);
+			v = absurd(s);
+			raw_rw(d->vfio.device, BAR0(d) + off, &v, w, true);
 		}
+	}
+	scenarios++;
+}
+
+/* Accesses of odd sizes at random offsets of config space and BAR0. */
+static void sc_odd_sizes(struct vgpu_dev *d, unsigned long long *s)
+{
+	char buf[64];
+	unsigned int i, k;
+
+	for (i = 0; i < 64; i++) {
+		size_t len = rnd(s) % sizeof(buf) + 1;
+		bool cfg = rnd(s) % 2;
+		__u64 size = cfg ? CFG_SIZE : VGPU_REGS_SIZE;
+		__u64 off = rnd(s) % (size + 16);
+
+		for (k = 0; k < len; k++)
+			buf[k] = absurd(s);
+		raw_rw(d->vfio.device, (cfg ? CFG(d) : BAR0(d)) + off, buf,
+		       len, rnd(s) % 2);
 	}
 	scenarios++;
 }
@@ -856,6 +870,7 @@ TEST_F_TIMEOUT(hostile, storm, 3600)
 			break;
 		case 3:
 			sc_dma(self->d, &s);
+			sc_odd_sizes(self->d, &s);
 			break;
 		case 4:
 			sc_unmap_during_dma(self->d, self->dma, &s);
