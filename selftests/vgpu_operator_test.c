@@ -17,7 +17,7 @@
 #include "vgpu_test.h"
 
 #define PARAMS "mem_size_mb=64 num_engines=2 profiles=one:16M:1:4"
-#define RANDOM_INPUTS 24
+#define RANDOM_INPUTS 12
 
 enum kind { NUM, WORDS };
 

@@ -16,8 +16,9 @@
  *   - with all of them busy (long GEMMs queued on each): Jain's index over
  *     measured / expected shares (expected: an equal part of its engine
  *     among that engine's vGPUs) and the worst share error, from busy_ns;
- *     the scheduler's overhead as the part of each busy engine's time that
- *     went to no vGPU (1 - sum of busy_ns / interval), and slices/s.
+ *     the scheduler's overhead as the part of the time the busy engines
+ *     could run (each engine's interval, but no more engines than CPUs)
+ *     that went to no vGPU (1 - sum of busy_ns / that), and slices/s.
  *
  * Then every vGPU is closed and removed, and the cost of a destroy is
  * printed for the same population ranges, from the largest down.
@@ -221,7 +222,7 @@ static void measure(struct level *l, double secs)
 	static int users[64];
 	static double ebusy[64];
 	double t0, t1, s = 0, s2 = 0, worst = 0, over = 0;
-	long long sl0 = 0, sl1 = 0;
+	long long sl0 = 0, sl1 = 0, cpus, cap;
 	int i, e;
 
 	memset(users, 0, sizeof(users));
@@ -252,9 +253,16 @@ static void measure(struct level *l, double secs)
 		if (!users[e])
 			continue;
 		l->engines++;
-		over += 1 - ebusy[e] / ((t1 - t0) * 1e9);
+		over += ebusy[e];
 	}
-	l->overhead = l->engines ? over / l->engines : 0;
+	/*
+	 * The engines are kernel threads: with more busy engines than CPUs
+	 * they can at most share the CPUs, so the overhead is the part of
+	 * the CPU time they could have had that went to no vGPU.
+	 */
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cap = l->engines < cpus ? l->engines : cpus;
+	l->overhead = cap ? 1 - over / ((t1 - t0) * 1e9 * cap) : 0;
 	for (i = 0; i < nv; i++) {
 		double share = ebusy[v[i].part] ?
 			       v[i].busy / ebusy[v[i].part] : 0;
