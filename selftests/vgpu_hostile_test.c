@@ -847,7 +847,9 @@ static void sc_storm(struct vgpu_dev *d, const char *uuid,
 TEST_F_TIMEOUT(hostile, storm, 3600)
 {
 	unsigned long long s = seed;
-	unsigned long long storm_ms = budget_ns / 1000000ULL / 8;
+	/* At most 4 s a storm, so that long runs cycle through more rounds. */
+	unsigned long long storm_ms = budget_ns / 1000000ULL / 8 < 4000 ?
+				      budget_ns / 1000000ULL / 8 : 4000;
 	unsigned int round = 0;
 	long long errs;
 	int reports;
