@@ -72,15 +72,42 @@ VGPU_DEV_SHOW(engines_total, "%u", dev->num_engines);
 VGPU_DEV_SHOW(engines_free, "%u", vgpu_engines_free(&dev->engines));
 VGPU_DEV_SHOW(vgpus, "%u", dev->nr_vgpus);
 
-/* Parse an unsigned value for @attr; 0, -EINVAL or -ERANGE, logged. */
-static int vgpu_store_u64(struct device *d, const char *attr, const char *buf,
-			  u64 lo, u64 hi, u64 *out)
-{
-	int ret = kstrtou64(buf, 0, out);
+/* The most bytes of an operator's text that a log line quotes. */
+#define VGPU_QUOTE_MAX	64
 
+/*
+ * How much of @buf (@count bytes from sysfs) a log line quotes, with %*pE so
+ * that control bytes, NULs and non-UTF-8 come out escaped: the text without
+ * its trailing newline, at most VGPU_QUOTE_MAX bytes.
+ */
+static int vgpu_quote_len(const char *buf, size_t count)
+{
+	if (count && buf[count - 1] == '\n')
+		count--;
+	return min_t(size_t, count, VGPU_QUOTE_MAX);
+}
+
+/*
+ * Parse the unsigned value an operator wrote to @attr (@count bytes in
+ * @buf): 0; -EINVAL for anything but one number with an optional newline
+ * (a NUL byte inside it too, which kstrtou64() would stop at); -ERANGE for
+ * a number outside @lo-@hi, one that does not fit 64 bits included. Each
+ * rejection is logged with the text.
+ */
+static int vgpu_store_u64(struct device *d, const char *attr, const char *buf,
+			  size_t count, u64 lo, u64 hi, u64 *out)
+{
+	int ret = strnlen(buf, count) == count ? kstrtou64(buf, 0, out) :
+						-EINVAL;
+
+	if (ret == -ERANGE) {
+		dev_err(d, "%s: '%*pE' is out of range %llu-%llu\n", attr,
+			vgpu_quote_len(buf, count), buf, lo, hi);
+		return -ERANGE;
+	}
 	if (ret) {
-		dev_err(d, "%s: '%.*s' is not a number\n", attr,
-			(int)strcspn(buf, "\n"), buf);
+		dev_err(d, "%s: '%*pE' is not a number\n", attr,
+			vgpu_quote_len(buf, count), buf);
 		return -EINVAL;
 	}
 	if (*out < lo || *out > hi) {
@@ -106,8 +133,8 @@ static ssize_t sched_policy_store(struct device *d,
 	int policy = vgpu_policy_parse(buf, count);
 
 	if (policy < 0) {
-		dev_err(d, "sched_policy: '%.*s' is not best_effort, equal_share or fixed_share\n",
-			(int)strcspn(buf, "\n"), buf);
+		dev_err(d, "sched_policy: '%*pE' is not best_effort, equal_share or fixed_share\n",
+			vgpu_quote_len(buf, count), buf);
 		return -EINVAL;
 	}
 	mutex_lock(&dev->lock);
@@ -134,7 +161,7 @@ static ssize_t timeslice_us_store(struct device *d,
 	u64 us;
 	int ret;
 
-	ret = vgpu_store_u64(d, "timeslice_us", buf,
+	ret = vgpu_store_u64(d, "timeslice_us", buf, count,
 			     VGPU_TIMESLICE_MIN_NS / NSEC_PER_USEC,
 			     VGPU_TIMESLICE_MAX_NS / NSEC_PER_USEC, &us);
 	if (ret)
@@ -162,7 +189,7 @@ static ssize_t vgpu_limit_store(struct device *d, const char *name,
 {
 	struct vgpu_device *dev = to_vgpu_device(d);
 	u64 v;
-	int ret = vgpu_store_u64(d, name, buf, 0, max, &v);
+	int ret = vgpu_store_u64(d, name, buf, count, 0, max, &v);
 
 	if (ret)
 		return ret;
@@ -440,7 +467,7 @@ static ssize_t weight_store(struct device *d, struct device_attribute *attr,
 	u64 w;
 	int ret;
 
-	ret = vgpu_store_u64(d, "weight", buf, VGPU_WEIGHT_MIN,
+	ret = vgpu_store_u64(d, "weight", buf, count, VGPU_WEIGHT_MIN,
 			     VGPU_WEIGHT_MAX, &w);
 	if (ret)
 		return ret;
@@ -459,7 +486,7 @@ static ssize_t vgpu_timeslice_us_store(struct device *d,
 	u64 us;
 	int ret;
 
-	ret = vgpu_store_u64(d, "timeslice_us", buf, 0,
+	ret = vgpu_store_u64(d, "timeslice_us", buf, count, 0,
 			     VGPU_TIMESLICE_MAX_NS / NSEC_PER_USEC, &us);
 	if (ret)
 		return ret;
@@ -488,7 +515,8 @@ static ssize_t cap_permille_store(struct device *d,
 	u64 cap;
 	int ret;
 
-	ret = vgpu_store_u64(d, "cap_permille", buf, 1, VGPU_CAP_NONE, &cap);
+	ret = vgpu_store_u64(d, "cap_permille", buf, count, 1,
+			     VGPU_CAP_NONE, &cap);
 	if (ret)
 		return ret;
 	spin_lock(&vgpu->prt->lock);
@@ -514,8 +542,8 @@ static ssize_t guarantee_permille_store(struct device *d,
 	u64 g;
 	int ret;
 
-	ret = vgpu_store_u64(d, "guarantee_permille", buf, 0, VGPU_PERMILLE,
-			     &g);
+	ret = vgpu_store_u64(d, "guarantee_permille", buf, count, 0,
+			     VGPU_PERMILLE, &g);
 	if (ret)
 		return ret;
 	spin_lock(&vgpu->prt->lock);
@@ -562,8 +590,8 @@ static ssize_t priority_store(struct device *d, struct device_attribute *attr,
 	int prio = vgpu_prio_parse(buf, count);
 
 	if (prio == -EINVAL) {
-		dev_err(d, "priority: '%.*s' is not low, normal or high\n",
-			(int)strcspn(buf, "\n"), buf);
+		dev_err(d, "priority: '%*pE' is not low, normal or high\n",
+			vgpu_quote_len(buf, count), buf);
 		return -EINVAL;
 	}
 	spin_lock(&vgpu->prt->lock);
@@ -589,8 +617,8 @@ static ssize_t state_store(struct device *d, struct device_attribute *attr,
 	bool pause;
 
 	if (vgpu_state_parse_request(buf, count, &pause)) {
-		dev_err(d, "state: '%.*s' is neither pause nor resume\n",
-			(int)strcspn(buf, "\n"), buf);
+		dev_err(d, "state: '%*pE' is neither pause nor resume\n",
+			vgpu_quote_len(buf, count), buf);
 		return -EINVAL;
 	}
 	if (pause)

@@ -583,7 +583,19 @@ static struct file *vgpu_mig_set_state(struct vfio_device *vdev,
 	int ret;
 
 	mutex_lock(&m->mig_lock);
-	while (m->mig_state != new) {
+	/*
+	 * A failed resume left the device in ERROR, which only a reset
+	 * leaves; the VFIO core's arc table has no arcs out of it (it would
+	 * WARN), so the request is refused here.
+	 */
+	if (m->mig_state == VFIO_DEVICE_STATE_ERROR &&
+	    new != VFIO_DEVICE_STATE_ERROR) {
+		dev_err_ratelimited(vdev->dev,
+				    "migration: state %u refused: the device is in the error state until reset\n",
+				    new);
+		res = ERR_PTR(-EINVAL);
+	}
+	while (!res && m->mig_state != new) {
 		ret = vfio_mig_get_next_state(vdev, m->mig_state, new, &next);
 		if (ret) {
 			res = ERR_PTR(ret);

@@ -103,10 +103,14 @@ static ssize_t profile_show(struct device *d, struct device_attribute *attr,
 	return sysfs_emit(buf, "%s\n", name);
 }
 
-static int vgpu_pf_profile_index(struct vgpu_device *dev, const char *buf)
+static int vgpu_pf_profile_index(struct vgpu_device *dev, const char *buf,
+				 size_t len)
 {
 	unsigned int i;
 
+	/* sysfs_streq() would stop at a NUL inside the write. */
+	if (strnlen(buf, len) != len)
+		return -EINVAL;
 	if (sysfs_streq(buf, "none"))
 		return -1;
 	for (i = 0; i < dev->nr_profiles; i++)
@@ -142,11 +146,11 @@ static ssize_t profile_store(struct device *d, struct device_attribute *attr,
 	struct device *vfdev = &v->pdev->dev;
 	int profile, ret;
 
-	profile = vgpu_pf_profile_index(pf->vdev, buf);
+	profile = vgpu_pf_profile_index(pf->vdev, buf, len);
 	if (profile == -EINVAL) {
 		dev_err(&pf->pdev->dev,
-			"VF %u: no profile named \"%.*s\" (see creatable_profiles)\n",
-			v->n, (int)strcspn(buf, "\n"), buf);
+			"VF %u: no profile named \"%*pE\" (see creatable_profiles)\n",
+			v->n, (int)min_t(size_t, strcspn(buf, "\n"), 64), buf);
 		return -EINVAL;
 	}
 	mutex_lock(&pf->lock);
