@@ -40,6 +40,7 @@ static const struct knob knobs[] = {
 	{ true, "cap_permille", NUM, 1, 1000 },
 	{ true, "guarantee_permille", NUM, 0, 1000 },
 	{ true, "priority", WORDS, 0, 0, { "low", "normal", "high" } },
+	{ true, "peer_group", NUM, 0, 65535 },
 };
 
 /* Inputs no file accepts, with the errno a number file answers. */

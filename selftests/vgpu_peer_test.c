@@ -234,7 +234,7 @@ TEST_F(peer, sysfs)
 		int err;
 	} bad[] = {
 		{ "abc", -EINVAL }, { "-1", -EINVAL }, { "7x", -EINVAL },
-		{ "65536", -ERANGE }, { "99999999999999999999", -EINVAL },
+		{ "65536", -ERANGE }, { "99999999999999999999", -ERANGE },
 	};
 	struct pv more[16];
 	unsigned int i;

@@ -647,8 +647,8 @@ static ssize_t peer_group_store(struct device *d,
 	u64 group;
 	int ret;
 
-	ret = vgpu_store_u64(d, "peer_group", buf, 0, VGPU_PEER_GROUP_MAX,
-			     &group);
+	ret = vgpu_store_u64(d, "peer_group", buf, count, 0,
+			     VGPU_PEER_GROUP_MAX, &group);
 	if (!ret)
 		ret = vgpu_peer_join(vgpu, group);
 	return ret ? ret : count;
