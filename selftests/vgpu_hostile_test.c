@@ -13,7 +13,7 @@
  * kernel report, the neighbour exact with its errors counter at 0, and the
  * hostile vGPU computing exactly again after a reset.
  *
- * Bounded by VGPU_HOSTILE_SECONDS (default 20); VGPU_HOSTILE_SEED replays a
+ * Bounded by VGPU_HOSTILE_SECONDS (default 12); VGPU_HOSTILE_SEED replays a
  * run (the seed is printed). scripts/hostile.sh runs it longer.
  */
 #include <poll.h>
@@ -232,7 +232,7 @@ FIXTURE_SETUP(hostile)
 	if (!seed)
 		seed = 1;
 	env = getenv("VGPU_HOSTILE_SECONDS");
-	budget_ns = (env ? strtoull(env, NULL, 0) : 20) * 1000000000ULL;
+	budget_ns = (env ? strtoull(env, NULL, 0) : 12) * 1000000000ULL;
 	TH_LOG("seed %#llx (VGPU_HOSTILE_SEED to replay), budget %llu s",
 	       seed, budget_ns / 1000000000ULL);
 	self->kmsg = kmsg_open();
