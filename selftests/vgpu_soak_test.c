@@ -331,27 +331,8 @@ static int count_reports(int fd)
 		"Call Trace:", "UBSAN:", "KASAN:", "circular locking",
 		"inconsistent lock state", "blocked for more than",
 	};
-	char rec[4096];
-	unsigned int i;
-	ssize_t n;
-	int found = 0;
 
-	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		for (i = 0; i < ARRAY_SIZE(pat); i++) {
-			if (strstr(rec, pat[i])) {
-				fprintf(stderr, "# kernel report: %s", rec);
-				found++;
-				break;
-			}
-		}
-	}
-	return found;
+	return kmsg_count(fd, pat, ARRAY_SIZE(pat), true);
 }
 
 FIXTURE(soak) {

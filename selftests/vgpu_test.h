@@ -204,23 +204,40 @@ static inline int kmsg_open(void)
 	return fd;
 }
 
-static inline bool kmsg_find(int fd, const char *needle)
+/*
+ * kmsg_count() counts the records logged since that hold one of the @n
+ * strings @pat; with @show, it prints each on stderr.
+ */
+static inline int kmsg_count(int fd, const char *const *pat, unsigned int n,
+			     bool show)
 {
-	char rec[2048];
-	bool found = false;
-	ssize_t n;
+	char rec[4096];
+	unsigned int i;
+	int found = 0;
+	ssize_t len;
 
 	for (;;) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
+		len = read(fd, rec, sizeof(rec) - 1);
+		if (len < 0 && errno == EPIPE)
 			continue;
-		if (n <= 0)
+		if (len <= 0)
 			break;
-		rec[n] = '\0';
-		if (strstr(rec, needle))
-			found = true;
+		rec[len] = '\0';
+		for (i = 0; i < n; i++) {
+			if (strstr(rec, pat[i])) {
+				if (show)
+					fprintf(stderr, "# kernel: %s", rec);
+				found++;
+				break;
+			}
+		}
 	}
 	return found;
+}
+
+static inline bool kmsg_find(int fd, const char *needle)
+{
+	return kmsg_count(fd, &needle, 1, false) > 0;
 }
 
 #endif /* VGPU_TEST_H */
