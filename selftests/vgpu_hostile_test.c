@@ -102,27 +102,7 @@ static const char *const reports[] = {
 /* Kernel reports logged since @fd was opened with kmsg_open(). */
 static int kmsg_reports(int fd)
 {
-	char rec[4096];
-	unsigned int i;
-	int n = 0;
-	ssize_t len;
-
-	for (;;) {
-		len = read(fd, rec, sizeof(rec) - 1);
-		if (len < 0 && errno == EPIPE)
-			continue;
-		if (len <= 0)
-			break;
-		rec[len] = '\0';
-		for (i = 0; i < ARRAY_SIZE(reports); i++) {
-			if (strstr(rec, reports[i])) {
-				fprintf(stderr, "# kernel report: %s", rec);
-				n++;
-				break;
-			}
-		}
-	}
-	return n;
+	return kmsg_count(fd, reports, ARRAY_SIZE(reports), true);
 }
 
 /* ---- raw access to the device fd ----------------------------------------- */
