@@ -39,30 +39,18 @@ FIXTURE(peer) {
 /* Open the first two vGPUs that share a peer group; false if none do. */
 static bool open_pair(struct pdev d[2])
 {
-	unsigned int minors[16];
-	char path[32];
-	int n, i, j;
+	struct vgpu_accel dev[2];
+	int i;
 
-	n = vgpu_accel_find_all(minors, 16);
-	for (i = 0; i < n && i < 16; i++) {
-		snprintf(path, sizeof(path), "/dev/accel/accel%u", minors[i]);
-		if (vgpu_accel_open(&d[0].dev, path))
-			continue;
-		vgpu_accel_peer(&d[0].dev, &d[0].group, &d[0].id, &d[0].mask);
-		for (j = i + 1; j < n && j < 16 && d[0].group; j++) {
-			snprintf(path, sizeof(path), "/dev/accel/accel%u",
-				 minors[j]);
-			if (vgpu_accel_open(&d[1].dev, path))
-				continue;
-			vgpu_accel_peer(&d[1].dev, &d[1].group, &d[1].id,
-					&d[1].mask);
-			if (d[1].group == d[0].group)
-				return true;
-			vgpu_accel_close(&d[1].dev);
-		}
-		vgpu_accel_close(&d[0].dev);
+	if (vgpu_accel_open_peers(dev))
+		return false;
+	for (i = 0; i < 2; i++) {
+		d[i].dev = dev[i];
+		if (vgpu_accel_peer(&d[i].dev, &d[i].group, &d[i].id,
+				    &d[i].mask))
+			return false;
 	}
-	return false;
+	return true;
 }
 
 FIXTURE_SETUP(peer)

@@ -94,34 +94,21 @@ static int side_open(struct side *sd, const char *path)
 /* Open the two devices given, or the first two vGPUs sharing a group. */
 static int open_pair(struct peer *p)
 {
-	unsigned int minors[64];
-	char path[2][32];
-	int n, i, j, ret;
+	struct vgpu_accel dev[2];
+	__u32 mask;
+	int ret, i;
 
 	if (p->o->dev[0] && p->o->dev[1]) {
 		ret = side_open(&p->s[0], p->o->dev[0]);
 		return ret ? ret : side_open(&p->s[1], p->o->dev[1]);
 	}
-	n = vgpu_accel_find_all(minors, 64);
-	if (n > 64)
-		n = 64;
-	for (i = 0; i < n; i++) {
-		snprintf(path[0], sizeof(path[0]), "/dev/accel/accel%u",
-			 minors[i]);
-		if (side_open(&p->s[0], path[0]))
-			continue;
-		for (j = i + 1; j < n && p->s[0].group; j++) {
-			snprintf(path[1], sizeof(path[1]),
-				 "/dev/accel/accel%u", minors[j]);
-			if (side_open(&p->s[1], path[1]))
-				continue;
-			if (p->s[1].group == p->s[0].group)
-				return 0;
-			vgpu_accel_close(&p->s[1].dev);
-		}
-		vgpu_accel_close(&p->s[0].dev);
+	ret = vgpu_accel_open_peers(dev);
+	for (i = 0; !ret && i < 2; i++) {
+		p->s[i].dev = dev[i];
+		ret = vgpu_accel_peer(&dev[i], &p->s[i].group, &p->s[i].id,
+				      &mask);
 	}
-	return -ENODEV;
+	return ret;
 }
 
 static int setup(struct peer *p)
@@ -302,6 +289,9 @@ int peer_run(const struct peer_opts *o, const int *stop)
 	int ret;
 
 	memset(&p, 0, sizeof(p));
+	/* Nothing open yet: the teardown must not close fd 0. */
+	p.s[0].dev.fd = -1;
+	p.s[1].dev.fd = -1;
 	p.o = o;
 	p.rng = o->seed;
 	ret = open_pair(&p);

@@ -339,6 +339,44 @@ int vgpu_bo_create(struct vgpu_accel *dev, __u64 size, struct vgpu_bo *bo)
 }
 
 /**
+ * vgpu_accel_open_peers() - open the first two vGPUs of one peer group
+ * @dev: filled with the two devices, the lower accel minor first
+ *
+ * Looks at the devices vgpu_accel_find_all() lists, in order, for the first
+ * pair whose DRM_VGPU_PARAM_PEER_GROUP is the same and not 0.
+ *
+ * Return: 0, or -ENODEV if no two devices share a peer group.
+ */
+int vgpu_accel_open_peers(struct vgpu_accel dev[2])
+{
+	unsigned int minors[64];
+	__u32 group[2], id, mask;
+	char path[32];
+	int n, i, j;
+
+	n = vgpu_accel_find_all(minors, 64);
+	for (i = 0; i < n && i < 64; i++) {
+		snprintf(path, sizeof(path), "/dev/accel/accel%u", minors[i]);
+		if (vgpu_accel_open(&dev[0], path))
+			continue;
+		if (vgpu_accel_peer(&dev[0], &group[0], &id, &mask))
+			group[0] = 0;
+		for (j = i + 1; j < n && j < 64 && group[0]; j++) {
+			snprintf(path, sizeof(path), "/dev/accel/accel%u",
+				 minors[j]);
+			if (vgpu_accel_open(&dev[1], path))
+				continue;
+			if (!vgpu_accel_peer(&dev[1], &group[1], &id, &mask) &&
+			    group[1] == group[0])
+				return 0;
+			vgpu_accel_close(&dev[1]);
+		}
+		vgpu_accel_close(&dev[0]);
+	}
+	return -ENODEV;
+}
+
+/**
  * vgpu_bo_share() - make a BO of one vGPU usable by another's PEER_COPY
  * @owner: the device the BO belongs to
  * @bo: the BO

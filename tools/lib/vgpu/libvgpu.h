@@ -90,6 +90,7 @@ int vgpu_accel_find(void);
 int vgpu_accel_find_all(unsigned int *minors, unsigned int max);
 int vgpu_accel_peer(struct vgpu_accel *dev, __u32 *group, __u32 *id,
 		    __u32 *mask);
+int vgpu_accel_open_peers(struct vgpu_accel dev[2]);
 int vgpu_accel_open(struct vgpu_accel *dev, const char *path);
 void vgpu_accel_close(struct vgpu_accel *dev);
 int vgpu_accel_param(struct vgpu_accel *dev, __u32 param, __u64 *value);
