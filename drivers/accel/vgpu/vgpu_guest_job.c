@@ -377,18 +377,17 @@ static bool vgpu_job_covers(const struct vgpu_job *job,
 
 /*
  * Whether a PEER_COPY writes inside a peer BO of the job whose device is,
- * by both devices' registers now, the member of @gdev's group with the
- * command's peer id.
+ * by its registers now, the member of @group (this vGPU's group, read once
+ * per job) with the command's peer id.
  */
-static bool vgpu_job_covers_peer(struct vgpu_gdev *gdev,
-				 const struct vgpu_job *job,
+static bool vgpu_job_covers_peer(u32 group, const struct vgpu_job *job,
 				 const struct vgpu_cmd *c)
 {
 	struct vgpu_range r = { c->u.peer.dst, c->u.peer.len };
-	u32 group, id, mask, pgroup, pid;
+	u32 mask, pgroup, pid;
 	u32 i;
 
-	if (vgpu_gdev_peer(gdev, &group, &id, &mask) || !group)
+	if (!group)
 		return false;
 	for (i = 0; i < job->nbos; i++) {
 		struct vgpu_peer_bo *pbo = vgpu_peer_bo_of(job->bos[i]);
@@ -407,6 +406,8 @@ static bool vgpu_job_covers_peer(struct vgpu_gdev *gdev,
 static int vgpu_job_check(struct vgpu_gdev *gdev, const struct vgpu_job *job)
 {
 	struct vgpu_range r[VGPU_CMD_MAX_RANGES];
+	u32 group = 0, id, mask;
+	bool group_read = false;
 	unsigned int i, n, k;
 	u64 bad;
 	int err;
@@ -442,8 +443,12 @@ static int vgpu_job_check(struct vgpu_gdev *gdev, const struct vgpu_job *job)
 				return -EINVAL;
 			}
 		}
-		if (c->opcode == VGPU_OP_PEER_COPY &&
-		    !vgpu_job_covers_peer(gdev, job, c)) {
+		if (c->opcode != VGPU_OP_PEER_COPY)
+			continue;
+		if (!group_read && vgpu_gdev_peer(gdev, &group, &id, &mask))
+			group = 0;
+		group_read = true;
+		if (!vgpu_job_covers_peer(group, job, c)) {
 			drm_dbg_driver(&gdev->drm,
 				       "job refused: command %u: no peer BO of peer %u holds %#llx+%llu\n",
 				       i, c->u.peer.peer, c->u.peer.dst,
