@@ -38,10 +38,15 @@
 #define VGPU_PF_REG_VF_EVENTS		0x038	/* RO: bit n-1: VF n has events */
 #define VGPU_PF_REG_JOB_TIMEOUT_NS	0x040	/* RW 64: 0 = no limit */
 #define VGPU_PF_REG_UNIT_TIMEOUT_NS	0x048	/* RW 64: 0 = no limit */
+/* 1.1: VF state save and restore, device memory aperture. */
+#define VGPU_PF_REG_STATE_VF		0x050	/* RW: VF the state page is of */
+#define VGPU_PF_REG_STATE_CMD		0x054	/* WO: VGPU_PF_STATE_CMD_* */
+#define VGPU_PF_REG_STATE_RESULT	0x058	/* RO: VGPU_PF_STATE_* of the last command */
+#define VGPU_PF_REG_APERTURE_BASE	0x060	/* RW 64: device memory BAR2 shows */
 
 #define VGPU_PF_ID_MAGIC		0x46504756 /* "VGPF" */
 #define VGPU_PF_VERSION_MAJOR		1
-#define VGPU_PF_VERSION_MINOR		0
+#define VGPU_PF_VERSION_MINOR		1
 
 #define VGPU_PF_IRQ_ENGINE		(1u << 0) /* an engine run ended */
 #define VGPU_PF_IRQ_EVENT		(1u << 1) /* a VF has an event */
@@ -51,6 +56,63 @@
 #define VGPU_PF_MAX_VFS			31
 /* Window base and size granularity. */
 #define VGPU_PF_WINDOW_ALIGN		0x100000ULL
+
+/*
+ * 1.1: the device memory aperture. PF BAR2, a 32-bit memory BAR of
+ * VGPU_PF_APERTURE_SIZE bytes, shows device memory from APERTURE_BASE (a
+ * multiple of the size); bytes beyond device memory read 0 and ignore
+ * writes. The PF driver copies VF windows through it when it saves or
+ * restores a VF.
+ */
+#define VGPU_PF_BAR_APERTURE		2
+#define VGPU_PF_APERTURE_SIZE		0x200000
+
+/*
+ * 1.1: the state page, VGPU_PF_STATE_PAGE_SIZE bytes of BAR0 at
+ * VGPU_PF_STATE_PAGE. STATE_CMD = SAVE copies the state of VF STATE_VF
+ * into it; LOAD gives the VF the state it holds. Both need the VF
+ * provisioned and off the engines (no RUN of it pending or running) and
+ * report in STATE_RESULT; LOAD checks the image as the VF's own registers
+ * would check a guest's writes and, if it fails, leaves the VF as it was.
+ * Neither touches the window, the provisioning or the PF counters.
+ */
+#define VGPU_PF_STATE_PAGE		0x2000
+#define VGPU_PF_STATE_PAGE_SIZE		0x1000
+
+#define VGPU_PF_STATE_CMD_SAVE		1
+#define VGPU_PF_STATE_CMD_LOAD		2
+
+#define VGPU_PF_STATE_OK		0
+#define VGPU_PF_STATE_ERR_VF		1 /* no such VF, or not provisioned */
+#define VGPU_PF_STATE_ERR_BUSY		2 /* the VF is on an engine */
+#define VGPU_PF_STATE_ERR_INVALID	3 /* LOAD: the image is not a state */
+#define VGPU_PF_STATE_ERR_CMD		4 /* unknown STATE_CMD */
+
+/* The state image, little endian; bytes after VGPU_PF_ST_END are 0. */
+#define VGPU_PF_ST_RING_BASE		0x000	/* 64: VGPU_REG_RING_BASE */
+#define VGPU_PF_ST_RING_SIZE		0x008	/* VGPU_REG_RING_SIZE */
+#define VGPU_PF_ST_RING_CTRL		0x00c	/* VGPU_REG_RING_CTRL */
+#define VGPU_PF_ST_HEAD			0x010	/* next ring entry to read */
+#define VGPU_PF_ST_TAIL			0x014	/* last doorbell */
+#define VGPU_PF_ST_FENCE		0x018	/* 64: VGPU_REG_FENCE */
+#define VGPU_PF_ST_COMPLETED		0x020	/* 64: VGPU_REG_COMPLETED */
+#define VGPU_PF_ST_IRQ_STATUS		0x028	/* latched VGPU_IRQ_* */
+#define VGPU_PF_ST_IRQ_MASK		0x02c	/* VGPU_REG_IRQ_MASK */
+#define VGPU_PF_ST_ERR_CODE		0x030	/* VGPU_REG_ERR_CODE */
+#define VGPU_PF_ST_ERR_INDEX		0x034	/* VGPU_REG_ERR_INDEX */
+#define VGPU_PF_ST_ERR_ADDR		0x038	/* 64: VGPU_REG_ERR_ADDR */
+#define VGPU_PF_ST_FLAGS		0x040	/* VGPU_PF_ST_FLAG_* */
+#define VGPU_PF_ST_EXEC_K		0x044	/* GEMM: k of the current pass */
+#define VGPU_PF_ST_CLOCK_NS		0x048	/* 64: the VF's device clock */
+#define VGPU_PF_ST_CMD_RUN_NS		0x050	/* 64: run time of the command */
+#define VGPU_PF_ST_EXEC_DONE		0x058	/* 64: work done of the command */
+#define VGPU_PF_ST_EXEC_CRC		0x060	/* CRC32C so far (CRC) */
+#define VGPU_PF_ST_CMD			0x080	/* struct vgpu_cmd in progress */
+#define VGPU_PF_ST_ACC			0x100	/* u32[16][16] GEMM accumulators */
+#define VGPU_PF_ST_END			0x500
+
+#define VGPU_PF_ST_FLAG_HALTED		(1u << 0) /* the ring stopped on an error */
+#define VGPU_PF_ST_FLAG_EXEC		(1u << 1) /* a command is in progress */
 
 /* ---- Engine registers: VGPU_PF_ENG(e) + offset, e < ENGINES --------------- */
 
