@@ -83,6 +83,10 @@ read -r -d '' INIT_SCRIPT <<'EOF' || true
 PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 mount -a
+# Kernel messages below KERN_ALERT stay out of the console, where they
+# could land in the middle of the job's marker lines (the host parses
+# those); e2e_dmesg prints the whole kernel log at the end.
+echo 2 >/proc/sys/kernel/printk
 exec </dev/null >/dev/console 2>&1
 echo e2e-guest >/proc/sys/kernel/hostname
 read -r up _ </proc/uptime

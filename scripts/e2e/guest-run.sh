@@ -252,7 +252,7 @@ run_qemu() {
     # A migrated guest booted elsewhere: its job runs from the start.
     [[ -z $INCOMING ]] || booted=$start
     while [[ -z $booted ]] && kill -0 "$QEMU_PID" 2>/dev/null; do
-        if grep -q '^E2E-BOOTED' "$LOG" 2>/dev/null; then
+        if grep -q 'E2E-BOOTED ' "$LOG" 2>/dev/null; then
             booted=$(now)
             progress "booted in $(elapsed "$start" "$booted") s; job running"
             break
@@ -271,7 +271,12 @@ run_qemu() {
     wait "$QEMU_PID" || qemu_rc=$?
     QEMU_PID=""
     end=$(now)
-    sed -i 's/\r$//' "$LOG"
+    # Line ends as a terminal writes them; and a marker line (E2E-*, a
+    # vgpu-run RESULT) that something else wrote into the middle of, or
+    # that follows an unfinished line, starts a line of its own again.
+    sed -i -E -e 's/\r$//' \
+        -e 's/(.)(E2E-(BOOTED|PAYLOAD|CHECK|READY|GO|BEGIN|DONE|END|MISSING|EXIT) )/\1\n\2/g' \
+        -e 's/(.)(RESULT device=)/\1\n\2/g' "$LOG"
     [[ -n $booted ]] || ! grep -q '^E2E-BOOTED' "$LOG" || booted=$end
     if [[ -s $WORK/qemu.out ]]; then
         { echo "===== qemu output ====="; cat "$WORK/qemu.out"; } >>"$LOG"

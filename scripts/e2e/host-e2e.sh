@@ -662,7 +662,8 @@ checks_guests() { # boot, the vGPU on the bus, the driver on MSI-X
             n=$(grep -c 'died while booting' "$OUT/guest-$g.run" || true)
             check ok "guest $g boots ($(grep -o 'boot [0-9.]* s' "$OUT/guest-$g.run" | tail -n 1)$( ((n == 0)) || echo ", after $n failed boot(s): $OUT/guest-$g.log.boot*"))"
         else
-            check fail "guest $g boots" "$(tail -n 3 "$OUT/guest-$g.run")"
+            check fail "guest $g boots" "$(tail -n 3 "$OUT/guest-$g.run")" \
+                "its console begins: $(head -c 300 "$OUT/guest-$g.log" | cat -v | tr '\n' '|')"
         fi
         if [[ $(guest_check "$g" vgpu-pci)$(guest_check "$g" msix-capability) == okok ]]; then
             check ok "guest $g sees its vGPU ($VGPU_PCI_ID, MSI-X capability)"
