@@ -10,7 +10,10 @@
 #   - a call from the core (drivers/vgpu/core) into the sim device
 #     (drivers/vgpu/sim), the mdev frontend or the PF driver
 #     (drivers/vgpu/pf), which must go through the device interface
-#     (struct vgpu_device_ops) instead; a call between the PF driver and
+#     (struct vgpu_device_ops) instead, or into the VFIO migration layer
+#     (drivers/vgpu/vfio), which the frontends use; a call from that layer
+#     into a device or frontend (it reaches them through struct
+#     vgpu_vfio_mig_ops); a call between the PF driver and
 #     the sim device or mdev frontend (two devices, no shared code but the
 #     core); the pure logic (drivers/vgpu/lib) calls nobody.
 # Prints one line per finding and "layers: ok (N files, M calls)" or exits 1.
@@ -57,7 +60,8 @@ for my $f (@files) {
 			$bad++;
 		}
 		my ($lf, $lg) = (layer($f), layer($g));
-		if (($lf eq 'core' && $lg =~ /^(sim|mdev|pf)$/) ||
+		if (($lf =~ /^(core|vfio)$/ && $lg =~ /^(sim|mdev|pf|vfio)$/ &&
+		     $lf ne $lg) ||
 		    ($lf eq 'pf' && $lg =~ /^(sim|mdev)$/) ||
 		    ($lf =~ /^(sim|mdev)$/ && $lg eq 'pf') ||
 		    ($lf eq 'lib' && $lg ne 'lib')) {

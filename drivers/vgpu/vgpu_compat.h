@@ -75,4 +75,11 @@ static inline void vgpu_vm_flags_set(struct vm_area_struct *vma,
 #define VGPU_HAVE_MIGRATION	0
 #endif
 
+/* <linux/unaligned.h> was <asm/unaligned.h> before 6.12. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
 #endif /* VGPU_COMPAT_H */

@@ -21,6 +21,7 @@
 #include "vgpu_compat.h"
 #include "lib/vgpu_alloc.h"
 #include "lib/vgpu_cmd.h"
+#include "lib/vgpu_mig.h"
 #include "lib/vgpu_profile.h"
 #include "lib/vgpu_sched_policy.h"
 #include "lib/vgpu_state.h"
@@ -371,6 +372,25 @@ static inline struct vgpu *vgpu_fn(struct vgpu_device *dev, u32 fn)
 static inline const struct vgpu_profile *vgpu_profile_of(struct vgpu *vgpu)
 {
 	return &vgpu->dev->profiles[vgpu->profile];
+}
+
+/**
+ * vgpu_mig_ident_of() - what a vGPU must match to take a saved state
+ * @vgpu: the vGPU
+ * @id: filled in: the device interface, its profile and window
+ */
+static inline void vgpu_mig_ident_of(struct vgpu *vgpu,
+				     struct vgpu_mig_ident *id)
+{
+	const struct vgpu_profile *p = vgpu_profile_of(vgpu);
+
+	memset(id, 0, sizeof(*id));
+	id->dev_major = VGPU_VERSION_MAJOR;
+	id->dev_minor = VGPU_VERSION_MINOR;
+	id->engines = p->engines;
+	id->share = p->share;
+	id->window_size = vgpu->mem_size;
+	strscpy(id->profile, p->name, sizeof(id->profile));
 }
 
 /**

@@ -213,6 +213,40 @@ void vgpu_mig_pages_prefix(u8 *out, u64 first_page)
 EXPORT_SYMBOL_VGPU(vgpu_mig_pages_prefix);
 
 /**
+ * vgpu_cmd_to_le() - a command as it sits in a ring, little endian
+ * @cmd: the command
+ * @out: sizeof(struct vgpu_cmd) bytes
+ */
+void vgpu_cmd_to_le(const struct vgpu_cmd *cmd, u8 *out)
+{
+	u8 *p = out;
+	unsigned int i;
+
+	vgpu_put32(&p, cmd->opcode);
+	vgpu_put32(&p, cmd->flags);
+	for (i = 0; i < sizeof(cmd->u.raw) / sizeof(cmd->u.raw[0]); i++)
+		vgpu_put64(&p, cmd->u.raw[i]);
+}
+EXPORT_SYMBOL_VGPU(vgpu_cmd_to_le);
+
+/**
+ * vgpu_cmd_from_le() - read a command written by vgpu_cmd_to_le()
+ * @in: sizeof(struct vgpu_cmd) bytes
+ * @cmd: the command (unchecked)
+ */
+void vgpu_cmd_from_le(const u8 *in, struct vgpu_cmd *cmd)
+{
+	const u8 *p = in;
+	unsigned int i;
+
+	cmd->opcode = vgpu_get32(&p);
+	cmd->flags = vgpu_get32(&p);
+	for (i = 0; i < sizeof(cmd->u.raw) / sizeof(cmd->u.raw[0]); i++)
+		cmd->u.raw[i] = vgpu_get64(&p);
+}
+EXPORT_SYMBOL_VGPU(vgpu_cmd_from_le);
+
+/**
  * vgpu_mig_state_encode() - the STATE payload
  * @out: VGPU_MIG_STATE_BYTES bytes
  * @st: the state
@@ -241,11 +275,8 @@ void vgpu_mig_state_encode(u8 *out, const struct vgpu_mig_state *st)
 	vgpu_put64(&p, st->cmd_run_ns);
 	vgpu_put64(&p, st->bar[0]);
 	vgpu_put64(&p, st->bar[1]);
-	p = out + 128;
-	vgpu_put32(&p, st->exec.cmd.opcode);
-	vgpu_put32(&p, st->exec.cmd.flags);
-	for (i = 0; i < 7; i++)
-		vgpu_put64(&p, st->exec.cmd.u.raw[i]);
+	vgpu_cmd_to_le(&st->exec.cmd, out + 128);
+	p = out + 128 + sizeof(struct vgpu_cmd);
 	vgpu_put64(&p, st->exec.done);
 	vgpu_put32(&p, st->exec.k);
 	vgpu_put32(&p, st->exec.crc);
@@ -295,11 +326,8 @@ void vgpu_mig_state_decode(const u8 *in, struct vgpu_mig_state *st)
 	st->cmd_run_ns = vgpu_get64(&p);
 	st->bar[0] = vgpu_get64(&p);
 	st->bar[1] = vgpu_get64(&p);
-	p = in + 128;
-	st->exec.cmd.opcode = vgpu_get32(&p);
-	st->exec.cmd.flags = vgpu_get32(&p);
-	for (i = 0; i < 7; i++)
-		st->exec.cmd.u.raw[i] = vgpu_get64(&p);
+	vgpu_cmd_from_le(in + 128, &st->exec.cmd);
+	p = in + 128 + sizeof(struct vgpu_cmd);
 	st->exec.done = vgpu_get64(&p);
 	st->exec.k = vgpu_get32(&p);
 	st->exec.crc = vgpu_get32(&p);

@@ -175,6 +175,8 @@ struct vgpu_mig_rx_ops {
 	int (*state)(void *ctx, const struct vgpu_mig_state *st);
 };
 
+void vgpu_cmd_to_le(const struct vgpu_cmd *cmd, u8 *out);
+void vgpu_cmd_from_le(const u8 *in, struct vgpu_cmd *cmd);
 void vgpu_mig_rec_encode(u8 *out, u32 type, u64 len);
 void vgpu_mig_header_encode(u8 *out, const struct vgpu_mig_ident *id);
 int vgpu_mig_header_decode(const u8 *in, struct vgpu_mig_ident *id,

@@ -87,7 +87,7 @@ static void vgpu_vfio_release(struct vfio_device *vdev)
 
 	vgpu_control_hold(&m->vgpu, VGPU_HOLD_REMOVED);
 	vgpu_resources_put(&m->vgpu);
-	vgpu_mig_fini(m);
+	vgpu_vfio_mig_fini(&m->mig);
 	mutex_destroy(&m->irq_lock);
 	mutex_destroy(&m->vgpu.ctl_lock);
 }
@@ -99,9 +99,9 @@ static void vgpu_vfio_close(struct vfio_device *vdev)
 	/*
 	 * No DMA once the user's address space is gone: stop the queue. The
 	 * window keeps its contents for the next open, unless its state was
-	 * migrated away (vgpu_mig_reset()).
+	 * migrated away (vgpu_vfio_mig_reset()).
 	 */
-	vgpu_mig_reset(m, true);
+	vgpu_vfio_mig_reset(&m->mig, true);
 	vgpu_function_stop(m);
 	vgpu_irq_release_all(m);
 }
@@ -365,7 +365,7 @@ static long vgpu_vfio_ioctl(struct vfio_device *vdev, unsigned int cmd,
 	case VFIO_DEVICE_SET_IRQS:
 		return vgpu_irq_set(m, arg);
 	case VFIO_DEVICE_RESET:
-		vgpu_mig_reset(m, false);
+		vgpu_vfio_mig_reset(&m->mig, false);
 		vgpu_function_reset(m, true);
 		return 0;
 	}

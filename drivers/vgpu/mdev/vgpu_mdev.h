@@ -7,9 +7,9 @@
 #define VGPU_MDEV_H
 
 #include "core/vgpu_core.h"
+#include "vfio/vgpu_vfio_mig.h"
 
 struct vgpu_sim_fn;
-struct vgpu_mig_file;
 
 /**
  * struct vgpu_mdev - a sim function handed to VMs as an mdev VFIO device
@@ -20,12 +20,8 @@ struct vgpu_mig_file;
  * @irq_lock: protects @req_trigger and @msix_trigger
  * @req_trigger: eventfd signalled to ask the user to release the device
  * @msix_trigger: eventfds of the MSI-X vectors
- * @mig_lock: protects @mig_state, @mig_file, @mig_held and @mig_saved;
- *	      taken before &vgpu.ctl_lock and before a session's own lock
- * @mig_state: VFIO migration state (enum vfio_device_mig_state)
- * @mig_file: the data transfer session, NULL if none
- * @mig_held: the migration state keeps the vGPU off the engines
- * @mig_saved: its state was saved to the end since it last ran
+ * @mig: its VFIO migration (vfio/vgpu_vfio_mig.c); its lock is taken
+ *	 before &vgpu.ctl_lock and before a session's own lock
  */
 struct vgpu_mdev {
 	struct vfio_device vdev;
@@ -35,11 +31,7 @@ struct vgpu_mdev {
 	struct mutex irq_lock; /* see above */
 	struct eventfd_ctx *req_trigger;
 	struct eventfd_ctx *msix_trigger[VGPU_MSIX_VECTORS];
-	struct mutex mig_lock; /* see above */
-	u32 mig_state;
-	struct vgpu_mig_file *mig_file;
-	bool mig_held;
-	bool mig_saved;
+	struct vgpu_vfio_mig mig;
 };
 
 /* mdev/vgpu_irq.c: eventfds behind interrupts */
@@ -64,21 +56,11 @@ void vgpu_function_stop(struct vgpu_mdev *m);
 #define VGPU_OFFSET_MASK	((1ULL << VGPU_OFFSET_SHIFT) - 1)
 #define VGPU_INDEX_TO_OFFSET(i)	((u64)(i) << VGPU_OFFSET_SHIFT)
 
-/* mdev/vgpu_mig.c: VFIO migration v2 */
+/* mdev/vgpu_mig.c: the sim function's state for VFIO migration */
 #if VGPU_HAVE_MIGRATION
 void vgpu_mig_init(struct vgpu_mdev *m);
-void vgpu_mig_fini(struct vgpu_mdev *m);
-void vgpu_mig_reset(struct vgpu_mdev *m, bool closing);
 #else
 static inline void vgpu_mig_init(struct vgpu_mdev *m)
-{
-}
-
-static inline void vgpu_mig_fini(struct vgpu_mdev *m)
-{
-}
-
-static inline void vgpu_mig_reset(struct vgpu_mdev *m, bool closing)
 {
 }
 #endif

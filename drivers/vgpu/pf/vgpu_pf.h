@@ -12,6 +12,7 @@
 #include <linux/wait.h>
 
 #include "core/vgpu_core.h"
+#include "vfio/vgpu_vfio_mig.h"
 #include <uapi/linux/vgpu_pf.h>
 
 struct vgpu_pf;
@@ -56,6 +57,11 @@ struct vgpu_pf_vf {
  * @vfs: the enabled VFs, VF n at index n - 1
  * @event_lock: lets the event handler kick a VF's vGPU only while it is
  *		provisioned
+ * @aperture: BAR2, the device memory aperture; NULL if the device has
+ *	      none (interface 1.0: VFs do not migrate)
+ * @mig_lock: protects @aperture_base, the aperture's contents and the
+ *	      state page and its registers
+ * @aperture_base: APERTURE_BASE as last written
  */
 struct vgpu_pf {
 	struct pci_dev *pdev;
@@ -74,6 +80,10 @@ struct vgpu_pf {
 	struct vgpu_pf_vf *vfs[VGPU_PF_MAX_VFS];
 
 	spinlock_t event_lock; /* see above */
+
+	void __iomem *aperture;
+	struct mutex mig_lock; /* see above */
+	u64 aperture_base;
 };
 
 static inline void __iomem *vgpu_pf_vf_regs(struct vgpu_pf *pf, u32 n)
@@ -90,6 +100,13 @@ void vgpu_pf_unregister(void);
 /* vgpu_pf_irq.c: interrupts */
 int vgpu_pf_irq_init(struct vgpu_pf *pf);
 void vgpu_pf_irq_fini(struct vgpu_pf *pf);
+
+struct vgpu_pf *vgpu_pf_of_vf(struct pci_dev *vfdev);
+
+/* vgpu_pf_mig.c: saving and restoring VFs (exported for vgpu-vfio-pci) */
+int vgpu_pf_mig_init(struct vgpu_pf *pf);
+extern const struct vgpu_vfio_mig_ops vgpu_pf_mig_ops;
+struct vgpu *vgpu_pf_vf_vgpu(struct pci_dev *vfdev);
 
 /* vgpu_pf_vf.c: VFs, their profiles and sysfs nodes */
 int vgpu_pf_vfs_enable(struct vgpu_pf *pf, u32 num_vfs);

@@ -128,7 +128,8 @@ static int vgpu_pf_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto out;
 	pf->regs = pcim_iomap_table(pdev)[VGPU_PF_BAR_REGS];
 	pci_set_master(pdev);
-	ret = vgpu_pf_read_caps(pf) ?: vgpu_pf_config(pf, cfg);
+	ret = vgpu_pf_read_caps(pf) ?: vgpu_pf_config(pf, cfg) ?:
+	      vgpu_pf_mig_init(pf);
 	if (ret)
 		goto out;
 	/*
@@ -161,6 +162,7 @@ static void vgpu_pf_remove(struct pci_dev *pdev)
 	vgpu_pf_vfs_disable(pf, true);
 	vgpu_device_destroy(pf->vdev);
 	vgpu_pf_irq_fini(pf);
+	mutex_destroy(&pf->mig_lock);
 	mutex_destroy(&pf->lock);
 }
 
@@ -186,6 +188,20 @@ static struct pci_driver vgpu_pf_driver = {
 	.remove = vgpu_pf_remove,
 	.sriov_configure = vgpu_pf_sriov_configure,
 };
+
+/**
+ * vgpu_pf_of_vf() - the PF of a VF, if this driver drives it
+ * @vfdev: a PCI device
+ *
+ * Return: the PF, or NULL if @vfdev is not a VF of a PF bound to this
+ * driver.
+ */
+struct vgpu_pf *vgpu_pf_of_vf(struct pci_dev *vfdev)
+{
+	struct vgpu_pf *pf = pci_iov_get_pf_drvdata(vfdev, &vgpu_pf_driver);
+
+	return IS_ERR(pf) ? NULL : pf;
+}
 
 /**
  * vgpu_pf_register() - register the PF driver

@@ -103,24 +103,6 @@ void vgpu_sim_mark_all_dirty(struct vgpu_sim_fn *sf)
 }
 
 /**
- * vgpu_sim_ident() - what a function must match to take a saved state
- * @sf: the function
- * @id: filled in
- */
-void vgpu_sim_ident(struct vgpu_sim_fn *sf, struct vgpu_mig_ident *id)
-{
-	const struct vgpu_profile *p = vgpu_profile_of(sf->vgpu);
-
-	memset(id, 0, sizeof(*id));
-	id->dev_major = VGPU_VERSION_MAJOR;
-	id->dev_minor = VGPU_VERSION_MINOR;
-	id->engines = p->engines;
-	id->share = p->share;
-	id->window_size = sf->vgpu->mem_size;
-	strscpy(id->profile, p->name, sizeof(id->profile));
-}
-
-/**
  * vgpu_sim_save() - read out a function's state besides its window
  * @sf: the function, held off the engines
  * @st: filled in

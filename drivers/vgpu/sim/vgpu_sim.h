@@ -220,7 +220,6 @@ unsigned long vgpu_sim_take_dirty(struct vgpu_sim_fn *sf, unsigned long from,
 unsigned long vgpu_sim_dirty_count(struct vgpu_sim_fn *sf, unsigned long from,
 				   unsigned long to);
 void vgpu_sim_mark_all_dirty(struct vgpu_sim_fn *sf);
-void vgpu_sim_ident(struct vgpu_sim_fn *sf, struct vgpu_mig_ident *id);
 void vgpu_sim_save(struct vgpu_sim_fn *sf, struct vgpu_mig_state *st);
 void vgpu_sim_load(struct vgpu_sim_fn *sf, const struct vgpu_mig_state *st);
 void vgpu_sim_page_read(struct vgpu_sim_fn *sf, unsigned long index, void *buf);

@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vgpu PF driver: saving and restoring a VF for live migration and
+ * suspend/resume, through the PF's state page and device memory aperture.
+ */
+
+/**
+ * DOC: migration of a VF
+ *
+ * A VF handed to a VM by the vfio-pci variant driver (drivers/vfio/pci/vgpu)
+ * migrates in the stream format of an mdev vGPU (lib/vgpu_mig.c), driven by
+ * vfio/vgpu_vfio_mig.c; this file is how the PF driver reads and writes the
+ * VF's part of it, the way the Xe and mlx5 PF drivers serve their VFs'
+ * variant drivers. The VF itself is the VM's and cannot be trusted to
+ * describe itself: everything goes through the PF.
+ *
+ * - Window pages: PF BAR2 is a 2 MiB aperture onto device memory
+ *   (interface 1.1); the driver moves it over the VF's window and copies
+ *   through it. &vgpu_pf.mig_lock serialises the aperture's users.
+ * - Registers and the command in progress: with the VF held off the engines
+ *   (the control hold of the migration states), STATE_CMD = SAVE has the
+ *   device write them into the PF's state page; restoring writes the page
+ *   and LOADs it, which the device checks as it would a guest's register
+ *   writes, after vgpu_mig_state_check() did here.
+ *
+ * The device cannot tell which window pages a VM wrote: the VF's BAR2 maps
+ * device memory into the VM directly. So VFs offer STOP_COPY without
+ * PRE_COPY: every page goes once, while the VM is stopped, and the downtime
+ * grows with the window (mdev vGPUs, whose window is host memory the driver
+ * can write-protect, pre-copy). Config space and interrupts belong to
+ * vfio-pci and the VMM, which migrate them themselves; the stream's config
+ * space image only names the device.
+ */
+#include <linux/io-64-nonatomic-lo-hi.h>
+#include <linux/slab.h>
+
+#include "pf/vgpu_pf.h"
+
+static struct vgpu_pf_vf *vgpu_pf_mig_vf(struct vgpu_vfio_mig *mig)
+{
+	return container_of(mig->vgpu, struct vgpu_pf_vf, vgpu);
+}
+
+static void vgpu_pf_mig_ident(struct vgpu_vfio_mig *mig,
+			      struct vgpu_mig_ident *id)
+{
+	vgpu_mig_ident_of(mig->vgpu, id);
+}
+
+/* Where window page @index is in the aperture, moving it if need be. */
+static void __iomem *vgpu_pf_aperture_at(struct vgpu_pf *pf, u64 addr)
+{
+	u64 base = round_down(addr, VGPU_PF_APERTURE_SIZE);
+
+	lockdep_assert_held(&pf->mig_lock);
+	if (base != pf->aperture_base) {
+		lo_hi_writeq(base, pf->regs + VGPU_PF_REG_APERTURE_BASE);
+		pf->aperture_base = base;
+	}
+	return pf->aperture + (addr - base);
+}
+
+static int vgpu_pf_mig_read_pages(struct vgpu_vfio_mig *mig,
+				  unsigned long first, unsigned long n,
+				  void *buf)
+{
+	struct vgpu_pf *pf = vgpu_pf_mig_vf(mig)->pf;
+	u64 addr = mig->vgpu->mem_offset + ((u64)first << PAGE_SHIFT);
+	unsigned long i;
+
+	mutex_lock(&pf->mig_lock);
+	for (i = 0; i < n; i++, addr += PAGE_SIZE)
+		memcpy_fromio(buf + (i << PAGE_SHIFT),
+			      vgpu_pf_aperture_at(pf, addr), PAGE_SIZE);
+	mutex_unlock(&pf->mig_lock);
+	return 0;
+}
+
+static int vgpu_pf_mig_write_page(struct vgpu_vfio_mig *mig, u64 index,
+				  const void *data)
+{
+	struct vgpu_pf *pf = vgpu_pf_mig_vf(mig)->pf;
+	u64 addr = mig->vgpu->mem_offset + (index << PAGE_SHIFT);
+
+	mutex_lock(&pf->mig_lock);
+	memcpy_toio(vgpu_pf_aperture_at(pf, addr), data, PAGE_SIZE);
+	mutex_unlock(&pf->mig_lock);
+	return 0;
+}
+
+/* Run a state page command for VF @n; caller holds &vgpu_pf.mig_lock. */
+static int vgpu_pf_state_cmd(struct vgpu_pf *pf, u32 n, u32 cmd)
+{
+	static const char * const why[] = {
+		[VGPU_PF_STATE_ERR_VF] = "the VF is not provisioned",
+		[VGPU_PF_STATE_ERR_BUSY] = "the VF is on an engine",
+		[VGPU_PF_STATE_ERR_INVALID] = "the device refused the state",
+		[VGPU_PF_STATE_ERR_CMD] = "the device does not know the command",
+	};
+	u32 res;
+
+	lockdep_assert_held(&pf->mig_lock);
+	writel(n, pf->regs + VGPU_PF_REG_STATE_VF);
+	writel(cmd, pf->regs + VGPU_PF_REG_STATE_CMD);
+	res = readl(pf->regs + VGPU_PF_REG_STATE_RESULT);
+	if (res == VGPU_PF_STATE_OK)
+		return 0;
+	dev_err(&pf->pdev->dev, "VF %u: state %s failed: %s (%u)\n", n,
+		cmd == VGPU_PF_STATE_CMD_SAVE ? "save" : "load",
+		res < ARRAY_SIZE(why) && why[res] ? why[res] : "unknown result",
+		res);
+	return res == VGPU_PF_STATE_ERR_INVALID ? -EINVAL : -EIO;
+}
+
+static u64 vgpu_pf_st64(const u8 *img, u32 off)
+{
+	return get_unaligned_le64(img + off);
+}
+
+static u32 vgpu_pf_st32(const u8 *img, u32 off)
+{
+	return get_unaligned_le32(img + off);
+}
+
+/* The state image (<uapi/linux/vgpu_pf.h>) as a stream's state record. */
+static void vgpu_pf_state_decode(const u8 *img, struct vgpu_mig_state *st)
+{
+	u32 flags = vgpu_pf_st32(img, VGPU_PF_ST_FLAGS);
+	const u8 *acc = img + VGPU_PF_ST_ACC;
+	u32 i;
+
+	memset(st, 0, sizeof(*st));
+	st->ring_base = vgpu_pf_st64(img, VGPU_PF_ST_RING_BASE);
+	st->ring_size = vgpu_pf_st32(img, VGPU_PF_ST_RING_SIZE);
+	st->ring_ctrl = vgpu_pf_st32(img, VGPU_PF_ST_RING_CTRL);
+	st->head = vgpu_pf_st32(img, VGPU_PF_ST_HEAD);
+	st->tail = vgpu_pf_st32(img, VGPU_PF_ST_TAIL);
+	st->fence = vgpu_pf_st64(img, VGPU_PF_ST_FENCE);
+	st->completed = vgpu_pf_st64(img, VGPU_PF_ST_COMPLETED);
+	st->irq_status = vgpu_pf_st32(img, VGPU_PF_ST_IRQ_STATUS);
+	st->irq_mask = vgpu_pf_st32(img, VGPU_PF_ST_IRQ_MASK);
+	st->err_code = vgpu_pf_st32(img, VGPU_PF_ST_ERR_CODE);
+	st->err_index = vgpu_pf_st32(img, VGPU_PF_ST_ERR_INDEX);
+	st->err_addr = vgpu_pf_st64(img, VGPU_PF_ST_ERR_ADDR);
+	st->halted = flags & VGPU_PF_ST_FLAG_HALTED;
+	st->exec_active = flags & VGPU_PF_ST_FLAG_EXEC;
+	st->clock_ns = vgpu_pf_st64(img, VGPU_PF_ST_CLOCK_NS);
+	st->cmd_run_ns = vgpu_pf_st64(img, VGPU_PF_ST_CMD_RUN_NS);
+	if (st->exec_active) {
+		vgpu_cmd_from_le(img + VGPU_PF_ST_CMD, &st->exec.cmd);
+		st->exec.done = vgpu_pf_st64(img, VGPU_PF_ST_EXEC_DONE);
+		st->exec.k = vgpu_pf_st32(img, VGPU_PF_ST_EXEC_K);
+		st->exec.crc = vgpu_pf_st32(img, VGPU_PF_ST_EXEC_CRC);
+		for (i = 0; i < VGPU_GEMM_TILE * VGPU_GEMM_TILE; i++)
+			st->exec.acc[i / VGPU_GEMM_TILE][i % VGPU_GEMM_TILE] =
+				get_unaligned_le32(acc + 4 * i);
+	}
+	/* The function the state is of; vfio-pci keeps the config space. */
+	put_unaligned_le16(VGPU_PCI_VENDOR_ID, st->cfg + PCI_VENDOR_ID);
+	put_unaligned_le16(VGPU_PCI_DEVICE_ID, st->cfg + PCI_DEVICE_ID);
+}
+
+static void vgpu_pf_state_encode(const struct vgpu_mig_state *st, u8 *img)
+{
+	u8 *acc = img + VGPU_PF_ST_ACC;
+	u32 i;
+
+	memset(img, 0, VGPU_PF_STATE_PAGE_SIZE);
+	put_unaligned_le64(st->ring_base, img + VGPU_PF_ST_RING_BASE);
+	put_unaligned_le32(st->ring_size, img + VGPU_PF_ST_RING_SIZE);
+	put_unaligned_le32(st->ring_ctrl, img + VGPU_PF_ST_RING_CTRL);
+	put_unaligned_le32(st->head, img + VGPU_PF_ST_HEAD);
+	put_unaligned_le32(st->tail, img + VGPU_PF_ST_TAIL);
+	put_unaligned_le64(st->fence, img + VGPU_PF_ST_FENCE);
+	put_unaligned_le64(st->completed, img + VGPU_PF_ST_COMPLETED);
+	put_unaligned_le32(st->irq_status, img + VGPU_PF_ST_IRQ_STATUS);
+	put_unaligned_le32(st->irq_mask, img + VGPU_PF_ST_IRQ_MASK);
+	put_unaligned_le32(st->err_code, img + VGPU_PF_ST_ERR_CODE);
+	put_unaligned_le32(st->err_index, img + VGPU_PF_ST_ERR_INDEX);
+	put_unaligned_le64(st->err_addr, img + VGPU_PF_ST_ERR_ADDR);
+	put_unaligned_le32((st->halted ? VGPU_PF_ST_FLAG_HALTED : 0) |
+			   (st->exec_active ? VGPU_PF_ST_FLAG_EXEC : 0),
+			   img + VGPU_PF_ST_FLAGS);
+	put_unaligned_le64(st->clock_ns, img + VGPU_PF_ST_CLOCK_NS);
+	put_unaligned_le64(st->cmd_run_ns, img + VGPU_PF_ST_CMD_RUN_NS);
+	if (!st->exec_active)
+		return;
+	vgpu_cmd_to_le(&st->exec.cmd, img + VGPU_PF_ST_CMD);
+	put_unaligned_le64(st->exec.done, img + VGPU_PF_ST_EXEC_DONE);
+	put_unaligned_le32(st->exec.k, img + VGPU_PF_ST_EXEC_K);
+	put_unaligned_le32(st->exec.crc, img + VGPU_PF_ST_EXEC_CRC);
+	for (i = 0; i < VGPU_GEMM_TILE * VGPU_GEMM_TILE; i++)
+		put_unaligned_le32(st->exec.acc[i / VGPU_GEMM_TILE]
+					       [i % VGPU_GEMM_TILE],
+				   acc + 4 * i);
+}
+
+static int vgpu_pf_mig_save_state(struct vgpu_vfio_mig *mig,
+				  struct vgpu_mig_state *st)
+{
+	struct vgpu_pf_vf *v = vgpu_pf_mig_vf(mig);
+	struct vgpu_pf *pf = v->pf;
+	u8 *img;
+	int err;
+
+	img = kmalloc(VGPU_PF_STATE_PAGE_SIZE, GFP_KERNEL);
+	if (!img)
+		return -ENOMEM;
+	mutex_lock(&pf->mig_lock);
+	err = vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_SAVE);
+	if (!err)
+		memcpy_fromio(img, pf->regs + VGPU_PF_STATE_PAGE,
+			      VGPU_PF_STATE_PAGE_SIZE);
+	mutex_unlock(&pf->mig_lock);
+	if (!err)
+		vgpu_pf_state_decode(img, st);
+	kfree(img);
+	return err;
+}
+
+static int vgpu_pf_load(struct vgpu_pf_vf *v, const struct vgpu_mig_state *st)
+{
+	struct vgpu_pf *pf = v->pf;
+	u8 *img;
+	int err;
+
+	img = kmalloc(VGPU_PF_STATE_PAGE_SIZE, GFP_KERNEL);
+	if (!img)
+		return -ENOMEM;
+	vgpu_pf_state_encode(st, img);
+	mutex_lock(&pf->mig_lock);
+	memcpy_toio(pf->regs + VGPU_PF_STATE_PAGE, img,
+		    VGPU_PF_STATE_PAGE_SIZE);
+	err = vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_LOAD);
+	mutex_unlock(&pf->mig_lock);
+	kfree(img);
+	return err;
+}
+
+static int vgpu_pf_mig_load_state(struct vgpu_vfio_mig *mig,
+				  const struct vgpu_mig_state *st)
+{
+	return vgpu_pf_load(vgpu_pf_mig_vf(mig), st);
+}
+
+/* A failed resume: the window zeroed, the registers as after a reset. */
+static void vgpu_pf_mig_reset(struct vgpu_vfio_mig *mig)
+{
+	struct vgpu_pf_vf *v = vgpu_pf_mig_vf(mig);
+	struct vgpu_mig_state *st;
+
+	v->pf->vdev->ops->fn_scrub(v->pf->vdev, v->n);
+	st = kzalloc(sizeof(*st), GFP_KERNEL);
+	if (!st || vgpu_pf_load(v, st))
+		dev_err(&v->pdev->dev,
+			"migration: could not reset the registers; reset the VF\n");
+	kfree(st);
+}
+
+/*
+ * How the migration layer reaches a VF's state. Exported for the vfio-pci
+ * variant driver, which gives them to vgpu_vfio_mig_init() with the vGPU
+ * that vgpu_pf_vf_vgpu() returned.
+ */
+const struct vgpu_vfio_mig_ops vgpu_pf_mig_ops = {
+	.ident = vgpu_pf_mig_ident,
+	.read_pages = vgpu_pf_mig_read_pages,
+	.write_page = vgpu_pf_mig_write_page,
+	.save_state = vgpu_pf_mig_save_state,
+	.load_state = vgpu_pf_mig_load_state,
+	.reset = vgpu_pf_mig_reset,
+};
+EXPORT_SYMBOL_GPL(vgpu_pf_mig_ops);
+
+/**
+ * vgpu_pf_vf_vgpu() - the vGPU of a VF, for its vfio-pci variant driver
+ * @vfdev: a PCI device being bound to the variant driver
+ *
+ * Return: the vGPU, if @vfdev is a VF of a PF bound to this driver, has a
+ * profile, and the PF can save and restore VFs; NULL if not. It stays valid
+ * while @vfdev is bound: a bound VF's profile cannot change, and disabling
+ * the VFs unbinds them first.
+ */
+struct vgpu *vgpu_pf_vf_vgpu(struct pci_dev *vfdev)
+{
+	struct vgpu_pf *pf = vgpu_pf_of_vf(vfdev);
+	struct vgpu *vgpu = NULL;
+	int id;
+
+	if (!pf || !pf->aperture)
+		return NULL;
+	id = pci_iov_vf_id(vfdev);
+	mutex_lock(&pf->lock);
+	if (id >= 0 && id < pf->num_vfs && pf->vfs[id]->has_profile)
+		vgpu = &pf->vfs[id]->vgpu;
+	mutex_unlock(&pf->lock);
+	return vgpu;
+}
+EXPORT_SYMBOL_GPL(vgpu_pf_vf_vgpu);
+
+/**
+ * vgpu_pf_mig_init() - find out whether the PF can save and restore VFs
+ * @pf: the PF being probed, its registers mapped
+ *
+ * Maps the device memory aperture of an interface 1.1 device. Without it
+ * (an older device) VFs do not migrate; the PF works as before.
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_pf_mig_init(struct vgpu_pf *pf)
+{
+	struct pci_dev *pdev = pf->pdev;
+	u32 version = readl(pf->regs + VGPU_PF_REG_VERSION);
+
+	mutex_init(&pf->mig_lock);
+	if ((version & 0xffff) < 1) {
+		dev_info(&pdev->dev,
+			 "interface %u.%u: VFs cannot be saved or migrated (1.1 can)\n",
+			 version >> 16, version & 0xffff);
+		return 0;
+	}
+	if (pci_resource_len(pdev, VGPU_PF_BAR_APERTURE) <
+	    VGPU_PF_APERTURE_SIZE) {
+		dev_err(&pdev->dev, "BAR%u is smaller than the %u-byte aperture\n",
+			VGPU_PF_BAR_APERTURE, VGPU_PF_APERTURE_SIZE);
+		return -ENODEV;
+	}
+	pf->aperture = pcim_iomap(pdev, VGPU_PF_BAR_APERTURE,
+				  VGPU_PF_APERTURE_SIZE);
+	if (!pf->aperture)
+		return -ENOMEM;
+	lo_hi_writeq(0, pf->regs + VGPU_PF_REG_APERTURE_BASE);
+	pf->aperture_base = 0;
+	return 0;
+}
