@@ -38,7 +38,15 @@
  * unit leaves no trace and runs again later, as the executor allows
  * (VGPU_STEP_STALL).
  *
- * Migration is not supported yet: both devices are unmigratable.
+ * Save and restore (interface 1.1).  The PF driver migrates a VF itself:
+ * STATE_CMD = SAVE encodes the vGPU state of a VF that is off the engines
+ * into the PF's state page, LOAD checks such an image as the VF's
+ * registers would check a guest's writes and gives it to the VF, and the
+ * device memory aperture (PF BAR2) lets the driver copy the VF's window.
+ * The state page, the STATE_* registers and the aperture are the PF's and
+ * are touched only with the BQL held (PF MMIO, reset).  QEMU's own vmstate
+ * of the two devices stays unmigratable: a VM that holds the PF is not
+ * migrated, its VFs' tenants are, through the PF driver.
  */
 
 #include "qemu/osdep.h"
@@ -221,6 +229,17 @@ struct VgpuPfState {
     MemoryRegion bar0;
     MemoryRegion regs;
     uint64_t epoch_ns;
+
+    /* BAR2: device memory from aperture_base (BQL). */
+    MemoryRegion aperture;      /* container of VGPU_PF_APERTURE_SIZE */
+    MemoryRegion aperture_zero; /* beyond device memory: reads 0 */
+    MemoryRegion aperture_mem;  /* alias of s->mem from aperture_base */
+    uint64_t aperture_base;
+
+    /* VF state save and restore (BQL). */
+    uint8_t state[VGPU_PF_STATE_PAGE_SIZE];
+    uint32_t state_vf;
+    uint32_t state_result;
 
     /* Atomic: engines raise interrupts without the BQL. */
     uint32_t irq_status;
@@ -596,17 +615,20 @@ static uint32_t vgpu_vf_reg32(void *opaque, uint32_t off, uint64_t now)
     return 0;
 }
 
+/* Whether a ring of @size entries at @base is one a window can hold. */
+static bool vgpu_ring_fits(uint64_t base, uint32_t size, uint64_t window)
+{
+    uint64_t bytes = (uint64_t)size * sizeof(struct vgpu_cmd);
+
+    return size >= VGPU_RING_MIN_ENTRIES && size <= VGPU_RING_MAX_ENTRIES &&
+           is_power_of_2(size) && QEMU_IS_ALIGNED(base, VGPU_RING_ALIGN) &&
+           base <= window && bytes <= window - base;
+}
+
 static bool vgpu_fn_ring_fits(VgpuFn *fn)
 {
-    const VgpuRegs *r = &fn->regs;
-    uint64_t window = vgpu_fn_window(fn);
-    uint64_t bytes = (uint64_t)r->ring_size * sizeof(struct vgpu_cmd);
-
-    return r->ring_size >= VGPU_RING_MIN_ENTRIES &&
-           r->ring_size <= VGPU_RING_MAX_ENTRIES &&
-           is_power_of_2(r->ring_size) &&
-           QEMU_IS_ALIGNED(r->ring_base, VGPU_RING_ALIGN) &&
-           r->ring_base <= window && bytes <= window - r->ring_base;
+    return vgpu_ring_fits(fn->regs.ring_base, fn->regs.ring_size,
+                          vgpu_fn_window(fn));
 }
 
 /*
@@ -1222,6 +1244,264 @@ static void vgpu_fn_set_profile(VgpuFn *fn, uint32_t profile)
 }
 
 /* ------------------------------------------------------------------------ */
+/* VF state save and restore (interface 1.1) */
+
+/*
+ * SAVE: the VF's vGPU state as the image of VGPU_PF_ST_*, little endian,
+ * the rest of @page zero.  The command in progress (FLAG_EXEC) is saved
+ * with its progress; its fields are those of the ring entry it came from.
+ * fn->lock held, the VF off the engines.
+ */
+static void vgpu_fn_save(VgpuFn *fn, uint8_t *page)
+{
+    const VgpuRegs *r = &fn->regs;
+    const struct vgpu_exec *ex = fn->exec;
+    uint32_t flags = 0;
+    unsigned i, j;
+
+    memset(page, 0, VGPU_PF_STATE_PAGE_SIZE);
+    stq_le_p(page + VGPU_PF_ST_RING_BASE, r->ring_base);
+    stl_le_p(page + VGPU_PF_ST_RING_SIZE, r->ring_size);
+    stl_le_p(page + VGPU_PF_ST_RING_CTRL, r->ring_ctrl);
+    stl_le_p(page + VGPU_PF_ST_HEAD, r->head);
+    stl_le_p(page + VGPU_PF_ST_TAIL, r->tail);
+    stq_le_p(page + VGPU_PF_ST_FENCE, r->fence);
+    stq_le_p(page + VGPU_PF_ST_COMPLETED, r->completed);
+    stl_le_p(page + VGPU_PF_ST_IRQ_STATUS, r->irq_status);
+    stl_le_p(page + VGPU_PF_ST_IRQ_MASK, r->irq_mask);
+    stl_le_p(page + VGPU_PF_ST_ERR_CODE, r->err_code);
+    stl_le_p(page + VGPU_PF_ST_ERR_INDEX, r->err_index);
+    stq_le_p(page + VGPU_PF_ST_ERR_ADDR, r->err_addr);
+    if (r->halted) {
+        flags |= VGPU_PF_ST_FLAG_HALTED;
+    }
+    if (fn->exec_active) {
+        flags |= VGPU_PF_ST_FLAG_EXEC;
+    }
+    stl_le_p(page + VGPU_PF_ST_FLAGS, flags);
+    stq_le_p(page + VGPU_PF_ST_CLOCK_NS, vgpu_fn_now(fn));
+    stq_le_p(page + VGPU_PF_ST_CMD_RUN_NS, fn->cmd_run_ns);
+    if (!fn->exec_active) {
+        return;
+    }
+    stl_le_p(page + VGPU_PF_ST_EXEC_K, ex->k);
+    stq_le_p(page + VGPU_PF_ST_EXEC_DONE, ex->done);
+    stl_le_p(page + VGPU_PF_ST_EXEC_CRC, ex->crc);
+    stl_le_p(page + VGPU_PF_ST_CMD, ex->cmd.opcode);
+    stl_le_p(page + VGPU_PF_ST_CMD + 4, ex->cmd.flags);
+    for (i = 0; i < ARRAY_SIZE(ex->cmd.u.raw); i++) {
+        stq_le_p(page + VGPU_PF_ST_CMD + 8 + 8 * i, ex->cmd.u.raw[i]);
+    }
+    for (i = 0; i < VGPU_GEMM_TILE; i++) {
+        for (j = 0; j < VGPU_GEMM_TILE; j++) {
+            stl_le_p(page + VGPU_PF_ST_ACC + 4 * (i * VGPU_GEMM_TILE + j),
+                     ex->acc[i][j]);
+        }
+    }
+}
+
+/* A state image decoded, before it is checked. */
+typedef struct VgpuFnImage {
+    VgpuRegs regs;
+    bool exec_active;
+    uint32_t flags;
+    uint64_t clock_ns;
+    uint64_t cmd_run_ns;
+    struct vgpu_cmd cmd;
+    uint64_t done;
+    uint32_t k;
+    uint32_t crc;
+} VgpuFnImage;
+
+static void vgpu_image_decode(const uint8_t *page, VgpuFnImage *im)
+{
+    VgpuRegs *r = &im->regs;
+    unsigned i;
+
+    memset(im, 0, sizeof(*im));
+    r->ring_base = ldq_le_p(page + VGPU_PF_ST_RING_BASE);
+    r->ring_size = ldl_le_p(page + VGPU_PF_ST_RING_SIZE);
+    r->ring_ctrl = ldl_le_p(page + VGPU_PF_ST_RING_CTRL);
+    r->head = ldl_le_p(page + VGPU_PF_ST_HEAD);
+    r->tail = ldl_le_p(page + VGPU_PF_ST_TAIL);
+    r->fence = ldq_le_p(page + VGPU_PF_ST_FENCE);
+    r->completed = ldq_le_p(page + VGPU_PF_ST_COMPLETED);
+    r->irq_status = ldl_le_p(page + VGPU_PF_ST_IRQ_STATUS);
+    r->irq_mask = ldl_le_p(page + VGPU_PF_ST_IRQ_MASK);
+    r->err_code = ldl_le_p(page + VGPU_PF_ST_ERR_CODE);
+    r->err_index = ldl_le_p(page + VGPU_PF_ST_ERR_INDEX);
+    r->err_addr = ldq_le_p(page + VGPU_PF_ST_ERR_ADDR);
+    im->flags = ldl_le_p(page + VGPU_PF_ST_FLAGS);
+    r->halted = im->flags & VGPU_PF_ST_FLAG_HALTED;
+    im->exec_active = im->flags & VGPU_PF_ST_FLAG_EXEC;
+    im->clock_ns = ldq_le_p(page + VGPU_PF_ST_CLOCK_NS);
+    im->cmd_run_ns = ldq_le_p(page + VGPU_PF_ST_CMD_RUN_NS);
+    im->k = ldl_le_p(page + VGPU_PF_ST_EXEC_K);
+    im->done = ldq_le_p(page + VGPU_PF_ST_EXEC_DONE);
+    im->crc = ldl_le_p(page + VGPU_PF_ST_EXEC_CRC);
+    im->cmd.opcode = ldl_le_p(page + VGPU_PF_ST_CMD);
+    im->cmd.flags = ldl_le_p(page + VGPU_PF_ST_CMD + 4);
+    for (i = 0; i < ARRAY_SIZE(im->cmd.u.raw); i++) {
+        im->cmd.u.raw[i] = ldq_le_p(page + VGPU_PF_ST_CMD + 8 + 8 * i);
+    }
+}
+
+/*
+ * Whether the VF could be in the state @im: what its registers let a
+ * guest write and what its ring execution can leave.  An enabled ring
+ * fits the window with head and tail inside it (a disabled one may have
+ * any base and size, as a guest may write them while it is disabled, and
+ * keeps head and tail from when it ran); interrupt bits and the error code
+ * are known ones; a command in progress is one the ring could have handed
+ * the engine, at a work unit boundary, and never on a halted ring (a halt
+ * drops it).  The exec fields are not looked at without FLAG_EXEC.
+ * fn->lock held.
+ */
+static bool vgpu_image_valid(VgpuFn *fn, const VgpuFnImage *im)
+{
+    const VgpuRegs *r = &im->regs;
+    const uint32_t irqs = VGPU_IRQ_COMPLETION | VGPU_IRQ_ERROR;
+    uint64_t window = vgpu_fn_window(fn);
+    u64 bad;
+
+    if (im->flags & ~(VGPU_PF_ST_FLAG_HALTED | VGPU_PF_ST_FLAG_EXEC)) {
+        return false;
+    }
+    if (r->ring_ctrl & ~VGPU_RING_ENABLE) {
+        return false;
+    }
+    if (r->ring_ctrl & VGPU_RING_ENABLE) {
+        if (!vgpu_ring_fits(r->ring_base, r->ring_size, window) ||
+            r->head >= r->ring_size || r->tail >= r->ring_size) {
+            return false;
+        }
+    } else if (r->head >= VGPU_RING_MAX_ENTRIES ||
+               r->tail >= VGPU_RING_MAX_ENTRIES) {
+        return false;
+    }
+    if ((r->irq_status | r->irq_mask) & ~irqs ||
+        r->err_code > VGPU_ERR_PEER) {
+        return false;
+    }
+    if (im->exec_active) {
+        if (r->halted ||
+            vgpu_cmd_validate(&im->cmd, window, &bad) ||
+            !vgpu_exec_progress_valid(&im->cmd, im->done, im->k)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * LOAD: give the VF the state of @page, or leave it as it was and return
+ * VGPU_PF_STATE_ERR_INVALID.  Its clock continues from the saved one; work
+ * in the state tells the PF (EVENT.DOORBELL) as a doorbell would, and a
+ * latched, unmasked interrupt is delivered to the VF's driver.  fn->lock
+ * held, the VF off the engines (nothing runs fn->exec).
+ */
+static uint32_t vgpu_fn_load(VgpuFn *fn, const uint8_t *page)
+{
+    struct vgpu_exec *ex = fn->exec;
+    VgpuFnImage im;
+    unsigned i, j;
+
+    vgpu_image_decode(page, &im);
+    if (!vgpu_image_valid(fn, &im)) {
+        return VGPU_PF_STATE_ERR_INVALID;
+    }
+
+    fn->regs = im.regs;
+    vgpu_fn_exec_drop(fn);
+    if (im.exec_active) {
+        ex->cmd = im.cmd;
+        ex->done = im.done;
+        ex->k = im.k;
+        ex->crc = im.crc;
+        for (i = 0; i < VGPU_GEMM_TILE; i++) {
+            for (j = 0; j < VGPU_GEMM_TILE; j++) {
+                ex->acc[i][j] = ldl_le_p(page + VGPU_PF_ST_ACC +
+                                         4 * (i * VGPU_GEMM_TILE + j));
+            }
+        }
+        fn->exec_active = true;
+    }
+    fn->cmd_run_ns = im.cmd_run_ns;
+    qatomic_set(&fn->epoch_ns, vgpu_clock_ns() - im.clock_ns);
+
+    fn->irq_pending |= fn->regs.irq_status & ~fn->regs.irq_mask;
+    vgpu_fn_kick(fn);
+    return VGPU_PF_STATE_OK;
+}
+
+/*
+ * STATE_CMD: run @cmd on VF STATE_VF and return its STATE_RESULT; BQL
+ * held, takes fn->lock.  A VF on an engine is busy: an accepted RUN sets
+ * fn->engine along with the engine's run_vf, and both stay set until the
+ * run has ended, so fn->engine also covers a RUN not yet started.  Holding
+ * fn->lock keeps a RUN from being accepted meanwhile.
+ */
+static uint32_t vgpu_pf_state_cmd(VgpuPfState *s, uint32_t cmd)
+{
+    uint32_t n = s->state_vf;
+    uint32_t res;
+    VgpuIrqs irqs;
+    VgpuFn *fn;
+
+    if (cmd != VGPU_PF_STATE_CMD_SAVE && cmd != VGPU_PF_STATE_CMD_LOAD) {
+        return VGPU_PF_STATE_ERR_CMD;
+    }
+    if (n < 1 || n > s->nr_vfs) {
+        return VGPU_PF_STATE_ERR_VF;
+    }
+    fn = &s->fns[n - 1];
+    qemu_mutex_lock(&fn->lock);
+    if (!fn->provisioned) {
+        res = VGPU_PF_STATE_ERR_VF;
+    } else if (fn->engine >= 0 || fn->blocked) {
+        res = VGPU_PF_STATE_ERR_BUSY;
+    } else if (cmd == VGPU_PF_STATE_CMD_SAVE) {
+        vgpu_fn_save(fn, s->state);
+        res = VGPU_PF_STATE_OK;
+    } else {
+        res = vgpu_fn_load(fn, s->state);
+    }
+    irqs = vgpu_fn_take_irqs(fn);
+    qemu_mutex_unlock(&fn->lock);
+    vgpu_fn_flush(fn, irqs);
+    return res;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The device memory aperture (interface 1.1) */
+
+/* Show device memory from APERTURE_BASE in BAR2; BQL held. */
+static void vgpu_pf_aperture_map(VgpuPfState *s)
+{
+    uint64_t base = s->aperture_base;
+
+    memory_region_transaction_begin();
+    memory_region_set_alias_offset(&s->aperture_mem, base);
+    memory_region_set_size(&s->aperture_mem,
+                           MIN(VGPU_PF_APERTURE_SIZE, s->mem_size - base));
+    memory_region_transaction_commit();
+}
+
+/*
+ * APERTURE_BASE written: a multiple of the aperture size inside device
+ * memory moves the aperture, anything else is ignored; BQL held.
+ */
+static void vgpu_pf_set_aperture(VgpuPfState *s, uint64_t base)
+{
+    if (!QEMU_IS_ALIGNED(base, VGPU_PF_APERTURE_SIZE) ||
+        base >= s->mem_size) {
+        return;
+    }
+    s->aperture_base = base;
+    vgpu_pf_aperture_map(s);
+}
+
+/* ------------------------------------------------------------------------ */
 /* PF registers */
 
 typedef struct VgpuPfAccess {
@@ -1288,6 +1568,14 @@ static uint32_t vgpu_pf_global_read(void *opaque, uint32_t off, uint64_t now)
         return vgpu_lo(s->unit_timeout_ns);
     case VGPU_PF_REG_UNIT_TIMEOUT_NS + 4:
         return vgpu_hi(s->unit_timeout_ns);
+    case VGPU_PF_REG_STATE_VF:
+        return s->state_vf;
+    case VGPU_PF_REG_STATE_RESULT:
+        return s->state_result;
+    case VGPU_PF_REG_APERTURE_BASE:
+        return vgpu_lo(s->aperture_base);
+    case VGPU_PF_REG_APERTURE_BASE + 4:
+        return vgpu_hi(s->aperture_base);
     }
     return 0;
 }
@@ -1322,6 +1610,19 @@ static bool vgpu_pf_global_write(void *opaque, uint32_t off, uint32_t val)
         v = s->unit_timeout_ns;
         vgpu_set_half(&v, off - VGPU_PF_REG_UNIT_TIMEOUT_NS, val);
         qatomic_set(&s->unit_timeout_ns, v);
+        break;
+    case VGPU_PF_REG_STATE_VF:
+        s->state_vf = val;
+        break;
+    case VGPU_PF_REG_STATE_CMD:
+        s->state_result = vgpu_pf_state_cmd(s, val);
+        break;
+    case VGPU_PF_REG_APERTURE_BASE:
+    case VGPU_PF_REG_APERTURE_BASE + 4:
+        /* The half written, with the other half as it is. */
+        v = s->aperture_base;
+        vgpu_set_half(&v, off - VGPU_PF_REG_APERTURE_BASE, val);
+        vgpu_pf_set_aperture(s, v);
         break;
     }
     return false;
@@ -1592,6 +1893,17 @@ static unsigned vgpu_clip(uint32_t off, unsigned size, uint32_t stride)
     return off + size > stride ? stride - off : size;
 }
 
+/* Whether @addr is in the state page; *@off its offset there. */
+static bool vgpu_pf_in_state(hwaddr addr, uint32_t *off)
+{
+    if (addr < VGPU_PF_STATE_PAGE ||
+        addr >= VGPU_PF_STATE_PAGE + VGPU_PF_STATE_PAGE_SIZE) {
+        return false;
+    }
+    *off = addr - VGPU_PF_STATE_PAGE;
+    return true;
+}
+
 static uint64_t vgpu_pf_mmio_read(void *opaque, hwaddr addr, unsigned size)
 {
     VgpuPfState *s = opaque;
@@ -1599,7 +1911,17 @@ static uint64_t vgpu_pf_mmio_read(void *opaque, hwaddr addr, unsigned size)
     VgpuPfAccess a;
     uint32_t off;
     uint64_t val;
+    unsigned i;
 
+    if (vgpu_pf_in_state(addr, &off)) {
+        /* Plain storage: the bytes in the page, little endian. */
+        size = vgpu_clip(off, size, VGPU_PF_STATE_PAGE_SIZE);
+        val = 0;
+        for (i = 0; i < size; i++) {
+            val |= (uint64_t)s->state[off + i] << (8 * i);
+        }
+        return val;
+    }
     if (!vgpu_pf_decode(s, addr, &a, &off)) {
         return 0;
     }
@@ -1674,8 +1996,22 @@ static void vgpu_pf_mmio_write(void *opaque, hwaddr addr, uint64_t val,
     VgpuPfWriteCtx c = { .raise = 0 };
     uint32_t off, stride;
     bool (*is_w1c)(uint32_t off);
+    unsigned i;
 
+    if (vgpu_pf_in_state(addr, &off)) {
+        size = vgpu_clip(off, size, VGPU_PF_STATE_PAGE_SIZE);
+        for (i = 0; i < size; i++) {
+            s->state[off + i] = val >> (8 * i);
+        }
+        return;
+    }
     if (!vgpu_pf_decode(s, addr, &c.a, &off)) {
+        return;
+    }
+    if (!c.a.eng && !c.a.fn && off == VGPU_PF_REG_APERTURE_BASE &&
+        size == 8) {
+        /* One 64-bit write moves the aperture at once. */
+        vgpu_pf_set_aperture(s, val);
         return;
     }
     if (c.a.eng) {
@@ -1763,7 +2099,7 @@ static const MemoryRegionOps vgpu_vf_mmio_ops = {
     },
 };
 
-/* BAR2 outside the window: reads 0, ignores writes. */
+/* VF BAR2 outside the window, PF BAR2 beyond device memory: reads 0. */
 static uint64_t vgpu_zero_read(void *opaque, hwaddr addr, unsigned size)
 {
     return 0;
@@ -1990,6 +2326,11 @@ static void vgpu_pf_reset_hold(Object *obj, ResetType type)
     qatomic_set(&s->irq_fire, 0);
     qatomic_set(&s->job_timeout_ns, 0);
     qatomic_set(&s->unit_timeout_ns, 0);
+    memset(s->state, 0, sizeof(s->state));
+    s->state_vf = 0;
+    s->state_result = 0;
+    s->aperture_base = 0;
+    vgpu_pf_aperture_map(s);
 }
 
 static void vgpu_pf_stop_engines(VgpuPfState *s)
@@ -2128,6 +2469,19 @@ static void vgpu_pf_realize(PCIDevice *dev, Error **errp)
     pci_register_bar(dev, VGPU_PF_BAR_REGS, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->bar0);
 
+    memory_region_init(&s->aperture, OBJECT(s), "vgpu-pf.bar2",
+                       VGPU_PF_APERTURE_SIZE);
+    memory_region_init_io(&s->aperture_zero, OBJECT(s), &vgpu_zero_ops, s,
+                          "vgpu-pf.bar2-zero", VGPU_PF_APERTURE_SIZE);
+    memory_region_add_subregion_overlap(&s->aperture, 0, &s->aperture_zero,
+                                        0);
+    memory_region_init_alias(&s->aperture_mem, OBJECT(s), "vgpu-pf.aperture",
+                             &s->mem, 0,
+                             MIN(VGPU_PF_APERTURE_SIZE, s->mem_size));
+    memory_region_add_subregion_overlap(&s->aperture, 0, &s->aperture_mem, 1);
+    pci_register_bar(dev, VGPU_PF_BAR_APERTURE,
+                     PCI_BASE_ADDRESS_SPACE_MEMORY, &s->aperture);
+
     ret = pcie_endpoint_cap_init(dev, VGPU_CAP_EXP);
     if (ret < 0) {
         error_setg(errp, "cannot add the PCI Express capability");
@@ -2195,7 +2549,10 @@ static const Property vgpu_pf_properties[] = {
                      VGPU_DEF_BAR2_SIZE),
 };
 
-/* Live migration of either function is future work. */
+/*
+ * QEMU cannot migrate either function (a VM holding the PF stays where it
+ * is); VFs are migrated by the PF driver with STATE_CMD and the aperture.
+ */
 static const VMStateDescription vgpu_pf_vmstate = {
     .name = TYPE_VGPU_PF,
     .unmigratable = 1,
