@@ -61,25 +61,11 @@ static __u32 want[GM * GN];
 
 static void reference_gemm(void)
 {
-	unsigned int i, j, k, seed = 12345;
+	unsigned int seed = 12345;
 
-	for (i = 0; i < GM * GK; i++) {
-		seed = seed * 1103515245 + 12345;
-		amat[i] = seed >> 16;
-	}
-	for (i = 0; i < GK * GN; i++) {
-		seed = seed * 1103515245 + 12345;
-		bmat[i] = seed >> 16;
-	}
-	for (i = 0; i < GM; i++)
-		for (j = 0; j < GN; j++) {
-			__u32 acc = 0;
-
-			for (k = 0; k < GK; k++)
-				acc += (__u32)(amat[i * GK + k] *
-					       bmat[k * GN + j]);
-			want[i * GN + j] = acc;
-		}
+	vgpu_rand_i8(amat, sizeof(amat), &seed);
+	vgpu_rand_i8(bmat, sizeof(bmat), &seed);
+	vgpu_gemm_ref(amat, bmat, want, GM, GN, GK);
 }
 
 /* Queue NGEMM GEMMs of the same inputs, each followed by a fence. */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 
 #include "kselftest_harness.h"
 #include "vgpu_test.h"
@@ -157,12 +158,12 @@ static int enable_vfs(struct _test_data_pf *self, int n)
 	return 0;
 }
 
-static int bind_vfio(const char *addr)
+static int bind_driver(const char *addr, const char *driver)
 {
 	int ret;
 
 	snprintf(pbuf, sizeof(pbuf), PCI_DEVS "/%s/driver_override", addr);
-	ret = sysfs_write(pbuf, "vfio-pci");
+	ret = sysfs_write(pbuf, driver);
 	return ret ?: sysfs_write("/sys/bus/pci/drivers_probe", addr);
 }
 
@@ -175,15 +176,19 @@ static void unbind_vf(const char *addr)
 	sysfs_write(pbuf, "\n");
 }
 
-/* Give VF @n profile @p, bind it to vfio-pci and open it; 0 or -errno. */
-static int open_vf(struct _test_data_pf *self, int n, const char *p)
+/*
+ * Give VF @n profile @p, bind it to @driver (vfio-pci or its variant) and
+ * open it; 0 or -errno.
+ */
+static int open_vf_with(struct _test_data_pf *self, int n, const char *p,
+			const char *driver)
 {
 	int ret;
 
 	ret = set_profile(self, n, p);
 	if (ret)
 		return ret;
-	ret = bind_vfio(self->vf[n]);
+	ret = bind_driver(self->vf[n], driver);
 	if (ret)
 		return ret;
 	ret = vgpu_dev_open(self->vf[n], &self->d[n]);
@@ -194,6 +199,11 @@ static int open_vf(struct _test_data_pf *self, int n, const char *p)
 		return ret;
 	}
 	return vgpu_ring_init(self->d[n], RING_OFF, 256);
+}
+
+static int open_vf(struct _test_data_pf *self, int n, const char *p)
+{
+	return open_vf_with(self, n, p, "vfio-pci");
 }
 
 static void close_vf(struct _test_data_pf *self, int n)
@@ -225,6 +235,9 @@ FIXTURE_TEARDOWN(pf)
 		if (self->vf[n][0])
 			close_vf(self, n);
 	EXPECT_EQ(0, pf_write(self, "sriov_numvfs", "0"));
+	if (path_exists("/sys/module/vgpu_vfio_pci"))
+		EXPECT_EQ(0, syscall(SYS_delete_module, "vgpu_vfio_pci",
+				     O_NONBLOCK));
 	EXPECT_EQ(0, vgpu_unload());
 }
 
@@ -305,7 +318,7 @@ TEST_F(pf, refusals_while_bound)
 
 	ASSERT_EQ(0, enable_vfs(self, 2));
 	ASSERT_EQ(0, set_profile(self, 1, "ded"));
-	ASSERT_EQ(0, bind_vfio(self->vf[1]));
+	ASSERT_EQ(0, bind_driver(self->vf[1], "vfio-pci"));
 	EXPECT_EQ(-EBUSY, set_profile(self, 1, "ts"));
 	EXPECT_TRUE(kmsg_find(kmsg, "it is bound to vfio-pci; unbind it first"));
 	EXPECT_EQ(-EBUSY, pf_write(self, "sriov_numvfs", "0"));
@@ -509,6 +522,201 @@ TEST_F_TIMEOUT(pf, unbind_pf_with_vfs_enabled, 120)
 	ASSERT_NE(0, self->parent[0]);
 	EXPECT_EQ(0, sysfs_num(PCI_DEVS "/%s/sriov_numvfs", self->pf));
 	memset(self->vf, 0, sizeof(self->vf));
+}
+
+/*
+ * Migration of VFs bound to vgpu-vfio-pci: GEMMs of MK-deep int8 inputs,
+ * so that a queue of MGEMM of them is still running when it is stopped.
+ */
+#define VARIANT "vgpu-vfio-pci"
+#define MK 16384
+#define MGEMM 12
+#define MC_STRIDE 0x4000
+#define MFENCE_OFF 0x1f00000
+
+static signed char ma[GM * MK], mb[MK * GN];
+static __u32 mwant[GM * GN];
+
+static int queue_gemms(struct vgpu_dev *d)
+{
+	char *w = d->window;
+	int i;
+
+	memcpy(w + A_OFF, ma, sizeof(ma));
+	memcpy(w + B_OFF, mb, sizeof(mb));
+	memset(w + C_OFF, 0, MGEMM * MC_STRIDE);
+	for (i = 0; i < MGEMM; i++) {
+		struct vgpu_cmd c[2] = {
+			vgpu_cmd_gemm(A_OFF, B_OFF, C_OFF + i * MC_STRIDE,
+				      GM, GN, MK),
+			vgpu_cmd_fence(MFENCE_OFF, i + 1, false),
+		};
+
+		if (vgpu_ring_put(d, c, 2))
+			return -1;
+	}
+	return vgpu_ring_doorbell(d);
+}
+
+static int wrong_gemms(struct vgpu_dev *d)
+{
+	int i, wrong = 0;
+
+	for (i = 0; i < MGEMM; i++)
+		wrong += !!memcmp((char *)d->window + C_OFF + i * MC_STRIDE,
+				  mwant, sizeof(mwant));
+	return wrong;
+}
+
+/* VFs 1..@n with profile @p bound to the variant driver; SKIP if none. */
+static int open_migratable(struct _test_data_pf *self, int n, const char *p)
+{
+	static bool ref;
+	int ret, i;
+
+	if (!ref) {
+		unsigned int seed = 777;
+
+		vgpu_rand_i8(ma, sizeof(ma), &seed);
+		vgpu_rand_i8(mb, sizeof(mb), &seed);
+		vgpu_gemm_ref(ma, mb, mwant, GM, GN, MK);
+		ref = true;
+	}
+	ret = vgpu_load_ko("vgpu-vfio-pci.ko", "");
+	if (ret && ret != -EEXIST)
+		return ret;
+	ret = enable_vfs(self, n);
+	for (i = 1; !ret && i <= n; i++)
+		ret = open_vf_with(self, i, p, VARIANT);
+	return ret;
+}
+
+static __u32 migration_flags(struct vgpu_dev *d)
+{
+	struct {
+		struct vfio_device_feature f;
+		struct vfio_device_feature_migration m;
+	} a;
+
+	memset(&a, 0, sizeof(a));
+	a.f.argsz = sizeof(a);
+	a.f.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIGRATION;
+	return ioctl(d->vfio.device, VFIO_DEVICE_FEATURE, &a) ? 0 : a.m.flags;
+}
+
+/* Save VF @n, stopped, with STOP_COPY; the stream's length or -errno. */
+static long long save_vf(struct _test_data_pf *self, int n,
+			 struct vgpu_mig_stream *s)
+{
+	long long len;
+	int dfd;
+
+	if (vgpu_mig_set(self->d[n], VFIO_DEVICE_STATE_STOP, NULL) ||
+	    vgpu_mig_set(self->d[n], VFIO_DEVICE_STATE_STOP_COPY, &dfd))
+		return -EIO;
+	len = vgpu_mig_read(dfd, s);
+	close(dfd);
+	if (len > 0 && vgpu_mig_set(self->d[n], VFIO_DEVICE_STATE_STOP, NULL))
+		return -EIO;
+	return len;
+}
+
+/* Feed @s to VF @n in RESUMING, in odd pieces; 0 or -errno. */
+static int load_vf(struct _test_data_pf *self, int n,
+		   const struct vgpu_mig_stream *s)
+{
+	int rfd, ret;
+
+	ret = vgpu_mig_set(self->d[n], VFIO_DEVICE_STATE_RESUMING, &rfd);
+	if (ret)
+		return ret;
+	ret = vgpu_mig_write(rfd, s->p, s->len, 3 * 4096 + 17);
+	close(rfd);
+	return ret;
+}
+
+TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
+{
+	struct vgpu_mig_stream s = { 0 };
+	long long len, src_cmds, dst_cmds;
+	struct timespec t0, t1;
+	char state[32];
+	int kmsg, i, ret;
+
+	ret = open_migratable(self, 2, "ts");
+	if (ret == -ENOENT)
+		SKIP(return, "no vgpu-vfio-pci.ko next to vgpu.ko");
+	ASSERT_EQ(0, ret);
+	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P,
+		  migration_flags(self->d[1]));
+	kmsg = kmsg_open();
+	ASSERT_EQ(0, queue_gemms(self->d[1]));
+	for (i = 0; i < 5000 && vnum(self, 1, "busy_ns") < 20000000; i++)
+		usleep(1000);
+	ASSERT_LE(20000000, vnum(self, 1, "busy_ns"));
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	len = save_vf(self, 1, &s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ASSERT_LT((long long)self->d[1]->window_size, len)
+		TH_LOG("save: %s", strerror(-len));
+	ASSERT_EQ(0, sysfs_read(vpath(self, 1, "vgpu/state"), state,
+				sizeof(state)));
+	EXPECT_STREQ("stopped", state);
+	src_cmds = vnum(self, 1, "commands");
+	ASSERT_GT(2 * MGEMM, src_cmds) TH_LOG("the work ended before the stop");
+	TH_LOG("stop-copy: %lld bytes for a %llu MiB window in %.0f ms; the source completed %lld commands",
+	       len, self->d[1]->window_size >> 20,
+	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       src_cmds);
+
+	ASSERT_EQ(0, load_vf(self, 2, &s));
+	ASSERT_EQ(0, vgpu_mig_set(self->d[2], VFIO_DEVICE_STATE_RUNNING, NULL));
+	EXPECT_TRUE(kmsg_find(kmsg, "migration: state restored"));
+	self->d[2]->ring_base = self->d[1]->ring_base;
+	self->d[2]->ring_entries = self->d[1]->ring_entries;
+	self->d[2]->tail = self->d[1]->tail;
+	ASSERT_EQ(0, vgpu_wait_fence(self->d[2], MGEMM, 120000));
+	EXPECT_EQ(0, wrong_gemms(self->d[2]));
+	/* Each command ran exactly once, on one VF or the other. */
+	dst_cmds = vnum(self, 2, "commands");
+	EXPECT_EQ(2 * MGEMM, src_cmds + dst_cmds)
+		TH_LOG("source %lld + target %lld", src_cmds, dst_cmds);
+	EXPECT_EQ(2 * MGEMM, vgpu_read64(self->d[2], VGPU_REG_COMPLETED));
+	/* The target takes new work; the source, closed, is scrubbed. */
+	compute_exact(_metadata, self->d[2], 0x600d);
+	vgpu_dev_close(self->d[1]);
+	self->d[1] = NULL;
+	EXPECT_TRUE(kmsg_find(kmsg, "window zeroed"));
+	close(kmsg);
+	free(s.p);
+}
+
+TEST_F_TIMEOUT(pf, vf_migration_to_another_profile_is_refused, 300)
+{
+	struct vgpu_mig_stream s = { 0 };
+	int kmsg, ret;
+
+	ret = open_migratable(self, 1, "ts");
+	if (ret == -ENOENT)
+		SKIP(return, "no vgpu-vfio-pci.ko next to vgpu.ko");
+	ASSERT_EQ(0, ret);
+	kmsg = kmsg_open();
+	ASSERT_LT(0, save_vf(self, 1, &s));
+	ASSERT_EQ(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_RUNNING, NULL));
+	close_vf(self, 1);
+	ASSERT_EQ(0, open_vf_with(self, 1, "ded", VARIANT));
+	EXPECT_EQ(-EINVAL, load_vf(self, 1, &s));
+	EXPECT_TRUE(kmsg_find(kmsg, "refusing the incoming state: saved from profile ts"));
+	/* The VMM gives up: the target fails its arc; a reset brings it back. */
+	EXPECT_NE(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_STOP, NULL));
+	EXPECT_EQ(VFIO_DEVICE_STATE_ERROR, vgpu_mig_get(self->d[1]));
+	ASSERT_EQ(0, ioctl(self->d[1]->vfio.device, VFIO_DEVICE_RESET));
+	EXPECT_EQ(VFIO_DEVICE_STATE_RUNNING, vgpu_mig_get(self->d[1]));
+	ASSERT_EQ(0, vgpu_ring_init(self->d[1], RING_OFF, 256));
+	compute_exact(_metadata, self->d[1], 0xbad0);
+	close(kmsg);
+	free(s.p);
 }
 
 TEST_HARNESS_MAIN

@@ -98,21 +98,32 @@ static inline bool path_exists(const char *fmt, ...)
 	return stat(path, &st) == 0;
 }
 
-/* Load vgpu.ko with @params; 0 or -errno of finit_module(). */
-static inline int vgpu_load(const char *params)
+/*
+ * Load @name (a module built next to vgpu.ko, which VGPU_KO names) with
+ * @params; 0 or -errno of finit_module().
+ */
+static inline int vgpu_load_ko(const char *name, const char *params)
 {
 	const char *ko = getenv("VGPU_KO");
+	const char *slash = ko ? strrchr(ko, '/') : NULL;
+	char path[4096];
 	int fd, ret;
 
-	if (!ko)
-		ko = "vgpu.ko";
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "%.*s%s", slash ? (int)(slash - ko + 1) : 0,
+		 ko ? ko : "", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = syscall(SYS_finit_module, fd, params, 0);
 	ret = ret ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+/* Load vgpu.ko with @params; 0 or -errno of finit_module(). */
+static inline int vgpu_load(const char *params)
+{
+	return vgpu_load_ko("vgpu.ko", params);
 }
 
 /* Unload vgpu; 0 or -errno of delete_module(). */
@@ -189,6 +200,35 @@ static inline void vgpu_remove_all(void)
 
 	if (system(cmd))
 		;
+}
+
+/* Pseudo-random int8 values, the same on every run for one seed. */
+static inline void vgpu_rand_i8(signed char *p, size_t len, unsigned int *seed)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		*seed = *seed * 1103515245 + 12345;
+		p[i] = *seed >> 16;
+	}
+}
+
+/* The device's GEMM on the CPU: int8 @a (m x k) times @b (k x n), u32 @c. */
+static inline void vgpu_gemm_ref(const signed char *a, const signed char *b,
+				 unsigned int *c, unsigned int m,
+				 unsigned int n, unsigned int k)
+{
+	unsigned int i, j, l;
+
+	for (i = 0; i < m; i++)
+		for (j = 0; j < n; j++) {
+			unsigned int acc = 0;
+
+			for (l = 0; l < k; l++)
+				acc += (unsigned int)(a[i * k + l] *
+						      b[l * n + j]);
+			c[i * n + j] = acc;
+		}
 }
 
 /*

@@ -224,7 +224,7 @@ void vgpu_cmd_to_le(const struct vgpu_cmd *cmd, u8 *out)
 
 	vgpu_put32(&p, cmd->opcode);
 	vgpu_put32(&p, cmd->flags);
-	for (i = 0; i < sizeof(cmd->u.raw) / sizeof(cmd->u.raw[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmd->u.raw); i++)
 		vgpu_put64(&p, cmd->u.raw[i]);
 }
 EXPORT_SYMBOL_VGPU(vgpu_cmd_to_le);
@@ -241,7 +241,7 @@ void vgpu_cmd_from_le(const u8 *in, struct vgpu_cmd *cmd)
 
 	cmd->opcode = vgpu_get32(&p);
 	cmd->flags = vgpu_get32(&p);
-	for (i = 0; i < sizeof(cmd->u.raw) / sizeof(cmd->u.raw[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cmd->u.raw); i++)
 		cmd->u.raw[i] = vgpu_get64(&p);
 }
 EXPORT_SYMBOL_VGPU(vgpu_cmd_from_le);

@@ -30,6 +30,9 @@
 #include <string.h>
 #include <stdio.h>
 #include <linux/types.h>
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 typedef __u8 u8;
 typedef __u16 u16;

@@ -26,16 +26,16 @@ struct vgpu_vfio_mig_file;
  *		 then only STOP_COPY is offered, and every page is sent once
  * @take_dirty: find up to @max pages written since they were last taken,
  *		from page @start on, in one run: set *@first to the first and
- *		clear them. Return: the number of pages (0: none from @start)
+ *		clear them; return how many (0: none from @start)
  * @dirty_count: pages written and not yet taken in [@from, @to)
  * @read_pages: copy @n window pages from @first into @buf, so that writes
- *		made after they were taken are seen again by @take_dirty.
- *		Return: 0 or a negative errno
- * @write_page: store window page @index. Return: 0 or a negative errno
- * @save_state: fill @st for a vGPU held off the engines. Return: 0 or a
- *		negative errno
- * @load_state: give the vGPU @st, which vgpu_mig_state_check() accepted.
- *		Return: 0 or a negative errno
+ *		made after they were taken are seen again by @take_dirty
+ * @write_page: store window page @index
+ * @save_state: fill @st for a vGPU held off the engines
+ * @load_state: give the vGPU @st, which vgpu_mig_state_check() accepted
+ *
+ * @read_pages, @write_page, @save_state and @load_state return 0 or a
+ * negative errno, which fails the data transfer.
  * @reset: a resume failed: reset the vGPU, nothing of the partial state
  *	   may run
  */

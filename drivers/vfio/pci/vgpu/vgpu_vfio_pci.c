@@ -28,6 +28,8 @@
 
 #include "pf/vgpu_pf.h"
 
+#if VGPU_HAVE_MIGRATION
+
 /**
  * struct vgpu_vfio_pci - a VF bound to this driver
  * @core: the vfio-pci-core device
@@ -162,7 +164,16 @@ static struct pci_driver vgpu_vfio_pci_driver = {
 	.driver_managed_dma = true,
 };
 module_pci_driver(vgpu_vfio_pci_driver);
+MODULE_IMPORT_NS(IOMMUFD);
+#else
+/* The migration this driver adds needs what 6.10 has (vgpu_compat.h). */
+static int __init vgpu_vfio_pci_init(void)
+{
+	pr_err("vgpu-vfio-pci: VF migration needs Linux 6.10 or later; use vfio-pci\n");
+	return -ENODEV;
+}
+module_init(vgpu_vfio_pci_init);
+#endif
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("vfio-pci variant driver of vgpu VFs: VFIO migration through the vgpu PF driver");
-MODULE_IMPORT_NS(IOMMUFD);
