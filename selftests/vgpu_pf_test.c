@@ -665,10 +665,10 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 	EXPECT_STREQ("stopped", state);
 	src_cmds = vnum(self, 1, "commands");
 	ASSERT_GT(2 * MGEMM, src_cmds) TH_LOG("the work ended before the stop");
-	TH_LOG("stop-copy: %lld bytes for a %llu MiB window in %.0f ms; the source completed %lld commands",
+	TH_LOG("stop-copy: %lld bytes for a %llu MiB window in %.0f ms; %s %lld commands",
 	       len, self->d[1]->window_size >> 20,
 	       (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6,
-	       src_cmds);
+	       "the source completed", src_cmds);
 
 	ASSERT_EQ(0, load_vf(self, 2, &s));
 	ASSERT_EQ(0, vgpu_mig_set(self->d[2], VFIO_DEVICE_STATE_RUNNING, NULL));

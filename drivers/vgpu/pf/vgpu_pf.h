@@ -101,12 +101,12 @@ void vgpu_pf_unregister(void);
 int vgpu_pf_irq_init(struct vgpu_pf *pf);
 void vgpu_pf_irq_fini(struct vgpu_pf *pf);
 
-struct vgpu_pf *vgpu_pf_of_vf(struct pci_dev *vfdev);
+/* exported for vgpu-vfio-pci */
+struct vgpu *vgpu_pf_vf_vgpu(struct pci_dev *vfdev);
 
-/* vgpu_pf_mig.c: saving and restoring VFs (exported for vgpu-vfio-pci) */
+/* vgpu_pf_mig.c: saving and restoring VFs (the ops exported for vgpu-vfio-pci) */
 int vgpu_pf_mig_init(struct vgpu_pf *pf);
 extern const struct vgpu_vfio_mig_ops vgpu_pf_mig_ops;
-struct vgpu *vgpu_pf_vf_vgpu(struct pci_dev *vfdev);
 
 /* vgpu_pf_vf.c: VFs, their profiles and sysfs nodes */
 int vgpu_pf_vfs_enable(struct vgpu_pf *pf, u32 num_vfs);

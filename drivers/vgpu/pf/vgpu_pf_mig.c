@@ -273,32 +273,6 @@ const struct vgpu_vfio_mig_ops vgpu_pf_mig_ops = {
 EXPORT_SYMBOL_GPL(vgpu_pf_mig_ops);
 
 /**
- * vgpu_pf_vf_vgpu() - the vGPU of a VF, for its vfio-pci variant driver
- * @vfdev: a PCI device being bound to the variant driver
- *
- * Return: the vGPU, if @vfdev is a VF of a PF bound to this driver, has a
- * profile, and the PF can save and restore VFs; NULL if not. It stays valid
- * while @vfdev is bound: a bound VF's profile cannot change, and disabling
- * the VFs unbinds them first.
- */
-struct vgpu *vgpu_pf_vf_vgpu(struct pci_dev *vfdev)
-{
-	struct vgpu_pf *pf = vgpu_pf_of_vf(vfdev);
-	struct vgpu *vgpu = NULL;
-	int id;
-
-	if (!pf || !pf->aperture)
-		return NULL;
-	id = pci_iov_vf_id(vfdev);
-	mutex_lock(&pf->lock);
-	if (id >= 0 && id < pf->num_vfs && pf->vfs[id]->has_profile)
-		vgpu = &pf->vfs[id]->vgpu;
-	mutex_unlock(&pf->lock);
-	return vgpu;
-}
-EXPORT_SYMBOL_GPL(vgpu_pf_vf_vgpu);
-
-/**
  * vgpu_pf_mig_init() - find out whether the PF can save and restore VFs
  * @pf: the PF being probed, its registers mapped
  *

@@ -190,18 +190,30 @@ static struct pci_driver vgpu_pf_driver = {
 };
 
 /**
- * vgpu_pf_of_vf() - the PF of a VF, if this driver drives it
- * @vfdev: a PCI device
+ * vgpu_pf_vf_vgpu() - the vGPU of a VF, for its vfio-pci variant driver
+ * @vfdev: a PCI device being bound to the variant driver
  *
- * Return: the PF, or NULL if @vfdev is not a VF of a PF bound to this
- * driver.
+ * Return: the vGPU, if @vfdev is a VF of a PF bound to this driver, has a
+ * profile, and the PF can save and restore VFs; NULL if not. It stays valid
+ * while @vfdev is bound: a bound VF's profile cannot change, and disabling
+ * the VFs unbinds them first.
  */
-struct vgpu_pf *vgpu_pf_of_vf(struct pci_dev *vfdev)
+struct vgpu *vgpu_pf_vf_vgpu(struct pci_dev *vfdev)
 {
 	struct vgpu_pf *pf = pci_iov_get_pf_drvdata(vfdev, &vgpu_pf_driver);
+	struct vgpu *vgpu = NULL;
+	int id;
 
-	return IS_ERR(pf) ? NULL : pf;
+	if (IS_ERR(pf) || !pf->aperture)
+		return NULL;
+	id = pci_iov_vf_id(vfdev);
+	mutex_lock(&pf->lock);
+	if (id >= 0 && id < pf->num_vfs && pf->vfs[id]->has_profile)
+		vgpu = &pf->vfs[id]->vgpu;
+	mutex_unlock(&pf->lock);
+	return vgpu;
 }
+EXPORT_SYMBOL_GPL(vgpu_pf_vf_vgpu);
 
 /**
  * vgpu_pf_register() - register the PF driver

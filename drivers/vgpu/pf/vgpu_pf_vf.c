@@ -344,6 +344,13 @@ int vgpu_pf_vfs_disable(struct vgpu_pf *pf, bool force)
 {
 	u32 i;
 
+	/*
+	 * The PF goes: the VFs' drivers (vfio-pci, vgpu-vfio-pci) let go of
+	 * them first, while their vGPUs still exist, so a VMM's last close
+	 * still finds what it opened.
+	 */
+	if (force)
+		pci_disable_sriov(pf->pdev);
 	mutex_lock(&pf->lock);
 	for (i = 0; i < pf->num_vfs && !force; i++) {
 		struct device *vfdev = &pf->vfs[i]->pdev->dev;
