@@ -649,6 +649,11 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 	ASSERT_EQ(0, ret);
 	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P,
 		  migration_flags(self->d[1]));
+	/* Registers trapped (no sub-page mappings), the window mapped. */
+	EXPECT_FALSE(self->d[1]->region[VFIO_PCI_BAR0_REGION_INDEX].flags &
+		     VFIO_REGION_INFO_FLAG_MMAP);
+	EXPECT_TRUE(self->d[1]->region[VFIO_PCI_BAR2_REGION_INDEX].flags &
+		    VFIO_REGION_INFO_FLAG_MMAP);
 	kmsg = kmsg_open();
 	ASSERT_EQ(0, queue_gemms(self->d[1]));
 	for (i = 0; i < 5000 && vnum(self, 1, "busy_ns") < 20000000; i++)

@@ -49,6 +49,7 @@ Options:
   --initrd FILE      base initramfs (scripts/e2e/guest-initramfs.sh prints it)
   --job FILE         the guest's job script (busybox sh; /lib/e2e.sh helpers)
   --vgpu UUID|ADDR   pass the mdev vGPU UUID, or the VF at PCI address ADDR
+                     (bound to vfio-pci or vgpu-vfio-pci)
                      (bound to vfio-pci), through (repeatable)
   --name NAME        guest name: hostname and progress lines (default guest)
   --log FILE         console log (default ./NAME-console.log; overwritten)
@@ -154,8 +155,8 @@ for kv in ${JOB_ENV[@]+"${JOB_ENV[@]}"}; do
 done
 for u in ${VGPUS[@]+"${VGPUS[@]}"}; do
     [[ -d /sys/bus/mdev/devices/$u ]] ||
-        [[ $(readlink -f "/sys/bus/pci/devices/$u/driver" 2>/dev/null) == */vfio-pci ]] ||
-        die "--vgpu: $u is neither an mdev device nor a PCI function bound to vfio-pci"
+        [[ $(readlink -f "/sys/bus/pci/devices/$u/driver" 2>/dev/null) == */@(vfio-pci|vgpu-vfio-pci) ]] ||
+        die "--vgpu: $u is neither an mdev device nor a PCI function bound to vfio-pci or vgpu-vfio-pci"
 done
 if [[ -z $KERNEL ]]; then
     KERNEL=/boot/vmlinuz-$("$TOP/scripts/kernel-release.sh")

@@ -941,8 +941,9 @@ fi
 # Then, in the same VM, migration, suspend and resume of a guest
 # (scripts/e2e/migrate-e2e.sh; its checks print as ours do).
 if ((MIGRATION)); then
-    say "migration, suspend and resume of a guest with an mdev vGPU"
+    say "migration, suspend and resume of a guest with an mdev vGPU${VF_PROFILES:+ and a VF}"
     "$SCRIPT_DIR/migrate-e2e.sh" --initrd "$INITRD" --kernel "$KERNEL" \
-        --guest-qemu "$(command -v "$GUEST_QEMU")" --vgpu-ko "$VGPU_KO" --out "$OUT" || rc=1
+        --guest-qemu "$(command -v "$GUEST_QEMU")" --vgpu-ko "$VGPU_KO" --out "$OUT" \
+        ${VF_PROFILES:+--vf-profile shared} || rc=1
 fi
 exit "$rc"

@@ -8,6 +8,10 @@
  * pre-copy. Run in a test VM by scripts/bench-mig.sh, which loads the
  * driver with the profiles "mig32" (32 MiB) and "mig256" (256 MiB).
  *
+ * With --vf PF, the same for VFs 1 and 2 of that vgpu PF bound to
+ * vgpu-vfio-pci, which migrate without pre-copy (the PF driver copies the
+ * window through its aperture while the VM is stopped).
+ *
  * The busy guest keeps the engines computing GEMMs in a 2 MiB working set
  * and writes WS_PAGES pages of its window through the mapping between the
  * pre-copy passes: what a guest with a small working set does.
@@ -19,6 +23,10 @@
 #include <unistd.h>
 
 #include "vgpu_vfio.h"
+
+#include <dirent.h>
+#include <libgen.h>
+#include <limits.h>
 
 #define PARENT	"/sys/class/vgpu/vgpu0/mdev_supported_types/vgpu-"
 #define DEVS	"/sys/bus/mdev/devices"
@@ -67,6 +75,41 @@ static void destroy(const char *uuid)
 	sys_write(path, "1");
 }
 
+/* --vf: the PF's vgpu parent directory, "" for mdev vGPUs. */
+static char pf_parent[PATH_MAX];
+
+/* Give VF @n profile @type and bind it to vgpu-vfio-pci: its PCI address. */
+static int vf_create(int n, const char *type, char *addr)
+{
+	char path[PATH_MAX + 64], link[PATH_MAX];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "%s/vf%d/pci_function", pf_parent, n);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len < 0)
+		return -1;
+	link[len] = 0;
+	snprintf(addr, 40, "%s", basename(link));
+	snprintf(path, sizeof(path), "%s/vf%d/profile", pf_parent, n);
+	if (sys_write(path, type))
+		return -1;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 addr);
+	return sys_write(path, "vgpu-vfio-pci") ||
+	       sys_write("/sys/bus/pci/drivers_probe", addr);
+}
+
+static void vf_destroy(int n, const char *addr)
+{
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver/unbind",
+		 addr);
+	sys_write(path, addr);
+	snprintf(path, sizeof(path), "%s/vf%d/profile", pf_parent, n);
+	sys_write(path, "none");
+}
+
 /* Keep the engines busy with GEMMs for a long while. */
 static int start_work(struct vgpu_dev *d)
 {
@@ -102,7 +145,10 @@ static int run(const char *type, bool busy, bool precopy)
 	size_t stop_from;
 	int dfd = -1, rfd = -1, round, ret = -1;
 
-	if (create(type, su) || create(type, du) ||
+	su[0] = 0;
+	du[0] = 0;
+	if ((pf_parent[0] ? vf_create(1, type, su) || vf_create(2, type, du) :
+			    create(type, su) || create(type, du)) ||
 	    vgpu_dev_open(su, &src) || vgpu_dev_open(du, &dst) ||
 	    vgpu_ring_init(src, 0, 64)) {
 		fprintf(stderr, "vgpu_mig_bench: cannot set up two %s vGPUs\n",
@@ -159,8 +205,13 @@ out:
 		vgpu_dev_close(src);
 	if (dst)
 		vgpu_dev_close(dst);
-	destroy(su);
-	destroy(du);
+	if (pf_parent[0]) {
+		vf_destroy(1, su);
+		vf_destroy(2, du);
+	} else {
+		destroy(su);
+		destroy(du);
+	}
 	free(s.p);
 	return ret;
 }
@@ -168,9 +219,33 @@ out:
 int main(int argc, char **argv)
 {
 	static const char *const types[] = { "mig32", "mig256" };
-	int reps = argc > 1 ? atoi(argv[1]) : 2, r, t, b, p, fail = 0;
+	int reps, r, t, b, p, fail = 0;
 
-	printf("vgpu migration benchmark: bytes per phase and device downtime (ms)\n");
+	if (argc > 2 && !strcmp(argv[1], "--vf")) {
+		struct dirent *de;
+		DIR *d;
+
+		snprintf(pf_parent, sizeof(pf_parent),
+			 "/sys/bus/pci/devices/%s/vgpu", argv[2]);
+		d = opendir(pf_parent);
+		while (d && (de = readdir(d)))
+			if (!strncmp(de->d_name, "vgpu", 4))
+				snprintf(pf_parent, sizeof(pf_parent),
+					 "/sys/class/vgpu/%s", de->d_name);
+		if (d)
+			closedir(d);
+		if (strncmp(pf_parent, "/sys/class/vgpu/", 16)) {
+			fprintf(stderr, "vgpu_mig_bench: %s is no vgpu PF\n",
+				argv[2]);
+			return 1;
+		}
+		argc -= 2;
+		argv += 2;
+	}
+	reps = argc > 1 ? atoi(argv[1]) : 2;
+	printf("vgpu migration benchmark (%s): bytes per phase and device downtime (ms)\n",
+	       pf_parent[0] ? "VFs through vgpu-vfio-pci, no pre-copy" :
+			      "mdev vGPUs");
 	printf("downtime = stop-copy read on the source + the target's load of those bytes\n");
 	printf("busy: GEMMs running, %d window pages written between passes\n",
 	       WS_PAGES);
@@ -180,7 +255,7 @@ int main(int argc, char **argv)
 	for (r = 0; r < reps; r++)
 		for (t = 0; t < 2; t++)
 			for (b = 0; b < 2; b++)
-				for (p = 1; p >= 0; p--)
+				for (p = pf_parent[0] ? 0 : 1; p >= 0; p--)
 					fail |= run(types[t], b, p);
 	return fail ? 1 : 0;
 }

@@ -21,6 +21,12 @@
  * /sys/bus/pci/devices/VF/driver_override``), as vfio-pci variants do, and
  * only after the VF has its profile: the profile cannot change while the VF
  * is bound, so what the driver found at probe holds until it is unbound.
+ *
+ * One difference from vfio-pci: BAR0, the registers, cannot be mapped; the
+ * VMM traps each register access. vfio-pci would offer the 4 KiB BAR around
+ * its MSI-X table as two mappings smaller than a page, whose dirty pages
+ * QEMU (10.0) then asks the IOMMU for during a migration, which fails: the
+ * migration could never start. The window (BAR2) is mapped as usual.
  */
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -77,17 +83,51 @@ static void vgpu_vfio_pci_release_dev(struct vfio_device *vdev)
 	vfio_pci_core_release_dev(vdev);
 }
 
+/* Region info as vfio-pci gives it, but BAR0 without the mmap flag. */
+static long vgpu_vfio_pci_ioctl(struct vfio_device *vdev, unsigned int cmd,
+				unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	struct vfio_region_info info;
+	long ret;
+
+	ret = vfio_pci_core_ioctl(vdev, cmd, arg);
+	if (ret || cmd != VFIO_DEVICE_GET_REGION_INFO)
+		return ret;
+	if (copy_from_user(&info, uarg, offsetofend(struct vfio_region_info,
+						    offset)))
+		return -EFAULT;
+	if (info.index != VFIO_PCI_BAR0_REGION_INDEX ||
+	    !(info.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return 0;
+	info.flags &= ~(VFIO_REGION_INFO_FLAG_MMAP | VFIO_REGION_INFO_FLAG_CAPS);
+	info.cap_offset = 0;
+	if (copy_to_user(uarg, &info, offsetofend(struct vfio_region_info,
+						  offset)))
+		return -EFAULT;
+	return 0;
+}
+
+static int vgpu_vfio_pci_mmap(struct vfio_device *vdev,
+			      struct vm_area_struct *vma)
+{
+	if (VFIO_PCI_OFFSET_TO_INDEX((u64)vma->vm_pgoff << PAGE_SHIFT) ==
+	    VFIO_PCI_BAR0_REGION_INDEX)
+		return -EINVAL;
+	return vfio_pci_core_mmap(vdev, vma);
+}
+
 static const struct vfio_device_ops vgpu_vfio_pci_ops = {
 	.name = "vgpu-vfio-pci",
 	.init = vfio_pci_core_init_dev,
 	.release = vgpu_vfio_pci_release_dev,
 	.open_device = vgpu_vfio_pci_open_device,
 	.close_device = vgpu_vfio_pci_close_device,
-	.ioctl = vfio_pci_core_ioctl,
+	.ioctl = vgpu_vfio_pci_ioctl,
 	.device_feature = vfio_pci_core_ioctl_feature,
 	.read = vfio_pci_core_read,
 	.write = vfio_pci_core_write,
-	.mmap = vfio_pci_core_mmap,
+	.mmap = vgpu_vfio_pci_mmap,
 	.request = vfio_pci_core_request,
 	.match = vfio_pci_core_match,
 	.bind_iommufd = vfio_iommufd_physical_bind,
