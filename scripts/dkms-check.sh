@@ -5,11 +5,14 @@
 # natively: each package holds what it must, and DKMS itself builds the
 # vgpu-dkms package's sources with its dkms.conf for kernel KREL, in a
 # private DKMS tree with a throw-away signing key (nothing of the host's
-# DKMS state is touched), giving vgpu.ko and vgpu_lib.ko for KREL.
+# DKMS state is touched), giving vgpu.ko, vgpu_lib.ko and vgpu-vfio-pci.ko
+# for KREL. The tree stays in DEB-DIR/dkms/tree.
 #
-# The whole install, dpkg -i with the DKMS build, modprobe and purge, runs
-# in a VM in selftests/vgpu_ops_test when VGPU_DEB_DIR is set; under TCG
-# that takes minutes, which make check cannot afford on every run.
+# The install itself, dpkg -i, modprobe, vgpuctl and purge, runs in a VM in
+# selftests/vgpu_ops_test (VGPU_DEB_DIR). Compiling the module there takes
+# 8 to 18 minutes under TCG, so make check hands the test this tree
+# (VGPU_DKMS_PREBUILT): DKMS in the VM finds the module built for the
+# running kernel and installs it, as it would after its own build.
 #
 # Usage: dkms-check.sh DEB-DIR KREL
 set -euo pipefail
@@ -28,6 +31,7 @@ dpkg-deb -c "$dkms_deb" | awk '{ print $6 }' > "$debs/dkms.list"
 dpkg-deb -c "$tools_deb" | awk '{ print $6 }' > "$debs/tools.list"
 for f in usr/src/vgpu-$version/dkms.conf usr/src/vgpu-$version/Kbuild \
 	 usr/src/vgpu-$version/drivers/vgpu/vgpu_main.c \
+	 usr/src/vgpu-$version/drivers/vfio/pci/vgpu/vgpu_vfio_pci.c \
 	 usr/src/vgpu-$version/include/uapi/linux/vgpu.h etc/modprobe.d/vgpu.conf; do
 	grep -qx "./$f" "$debs/dkms.list" || fail "vgpu-dkms lacks /$f"
 done
@@ -42,8 +46,9 @@ depends=$(dpkg-deb -f "$tools_deb" Depends)
 [[ $depends == *libmicrohttpd* ]] || fail "vgpu-tools does not depend on libmicrohttpd"
 echo "dkms-check: both packages hold their files"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/vgpu-dkms.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+work=$debs/dkms
+rm -rf "$work"
+mkdir -p "$work"
 dpkg-deb -x "$dkms_deb" "$work/root"
 mkdir -p "$work/tree"
 export mok_signing_key=$work/mok.key mok_certificate=$work/mok.pub
@@ -51,10 +56,11 @@ args=(-m vgpu -v "$version" --dkmstree "$work/tree" --sourcetree "$work/root/usr
 dkms add "${args[@]}"
 dkms build "${args[@]}" -k "$krel" -j 2 ||
 	{ cat "$work/tree/vgpu/$version/build/make.log" 2>/dev/null; fail "dkms build failed"; }
-for m in vgpu vgpu_lib; do
+for m in vgpu vgpu_lib vgpu-vfio-pci; do
 	ko=$(ls "$work/tree/vgpu/$version/$krel"/*/module/$m.ko*) ||
 		fail "DKMS built no $m.ko"
 	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$krel" ] ||
 		fail "$m.ko is not for $krel"
 done
-echo "dkms-check: DKMS built vgpu.ko and vgpu_lib.ko for $krel"
+rm -f "$mok_signing_key"
+echo "dkms-check: DKMS built vgpu.ko, vgpu_lib.ko and vgpu-vfio-pci.ko for $krel (tree: $work/tree)"
