@@ -14,9 +14,10 @@
 #   6. userspace unit tests (ASan + UBSan) of the driver's pure logic and of
 #      vgpuctl, one result per test case, and
 #      the fuzz regression corpus replayed (one result per input)
-#   6b. the Debian packages (make deb) hold their files, and DKMS builds
-#      vgpu-dkms's sources for the 6.12 kernel on the host, in a private
-#      DKMS tree (scripts/dkms-check.sh)
+#   6b. the Debian packages (make deb) hold their files, and are installed
+#      on this host (dpkg -i; DKMS builds and installs the modules for the
+#      6.12 kernel) for step 7, which loads and uses them, then purged and
+#      checked gone (scripts/dkms-check.sh)
 #   7. kselftests in a VM on Debian's 6.12 kernel, one result per test case,
 #      plus one result for a console log free of oopses, warnings and taint;
 #      the VM runs on the project's QEMU (scripts/build-qemu.sh, built once
@@ -189,17 +190,18 @@ echo "== packages"
 deb_env=()
 if scripts/build-deb.sh "$out/deb" > "$out/deb.log" 2>&1; then
 	result ok "make deb: vgpu-dkms and vgpu-tools"
-	if scripts/dkms-check.sh "$out/deb" "$krel" > "$out/dkms.log" 2>&1; then
-		result ok "the packages hold their files; DKMS builds vgpu-dkms for $krel"
+	# The packages installed on this host for the stock VM tier (which
+	# boots this root file system) and purged after it; with
+	# VGPU_CHECK_DEB_VM=1 the whole cycle runs inside the VM instead.
+	if [ "${VGPU_CHECK_DEB_VM:-0}" = 1 ]; then
+		deb_env=(VGPU_DEB_DIR="$out/deb")
+	elif scripts/dkms-check.sh "$out/deb" "$krel" > "$out/dkms.log" 2>&1; then
+		result ok "the packages hold their files; dpkg -i installs them, DKMS builds and installs the modules for $krel"
+		deb_env=(VGPU_DEB_INSTALLED=1)
 	else
-		result fail "the packages hold their files; DKMS builds vgpu-dkms for $krel" \
+		result fail "the packages hold their files; dpkg -i installs them, DKMS builds and installs the modules for $krel" \
 			"$out/dkms.log"
 	fi
-	# The package test in the VM; VGPU_CHECK_DEB_VM=1: with DKMS's own
-	# build under TCG (8 to 18 minutes) instead of dkms-check.sh's tree.
-	deb_env=(VGPU_DEB_DIR="$out/deb")
-	[ "${VGPU_CHECK_DEB_VM:-0}" = 1 ] ||
-		deb_env+=(VGPU_DKMS_PREBUILT="$out/deb/dkms/tree")
 else
 	result fail "make deb: vgpu-dkms and vgpu-tools" "$out/deb.log"
 fi
@@ -266,6 +268,14 @@ make -C selftests KSFT="$ksft" > "$out/selftests-build.log" 2>&1 ||
 	result fail "selftests build" "$out/selftests-build.log"
 run_vm_suite "$krel" "$out/vm-612" ${pf_opts[@]+"${pf_opts[@]}"} -- \
 	${deb_env[@]+"${deb_env[@]}"}
+if [ "${deb_env[0]:-}" = VGPU_DEB_INSTALLED=1 ]; then
+	if scripts/dkms-check.sh --purge "$krel" > "$out/dkms-purge.log" 2>&1; then
+		result ok "dpkg --purge removes the packages, their modules and DKMS state"
+	else
+		result fail "dpkg --purge removes the packages, their modules and DKMS state" \
+			"$out/dkms-purge.log"
+	fi
+fi
 
 if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
 	echo "== debug kernel"
@@ -275,7 +285,8 @@ if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
 		if build_module dbg "$dk/build" "$out/build-debug.log"; then
 			echo "== VM tests ($drel)"
 			run_vm_suite "$drel" "$out/vm-debug" --kernel "$dk/bzImage" \
-				--modules "$dk/lib/modules/$drel" --release "$drel" -- \
+				--modules "$dk/lib/modules/$drel" --release "$drel" \
+				${pf_opts[@]+"${pf_opts[@]}"} -- \
 				VGPU_KO="$out/tree-dbg/vgpu.ko" \
 				VGPU_KUNIT_KO="$out/tree-dbg/vgpu_kunit.ko"
 		else

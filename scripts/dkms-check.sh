@@ -1,25 +1,50 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# dkms-check.sh - what make check verifies of the packages on the host,
-# natively: each package holds what it must, and DKMS itself builds the
-# vgpu-dkms package's sources with its dkms.conf for kernel KREL, in a
-# private DKMS tree with a throw-away signing key (nothing of the host's
-# DKMS state is touched), giving vgpu.ko, vgpu_lib.ko and vgpu-vfio-pci.ko
-# for KREL. The tree stays in DEB-DIR/dkms/tree.
+# dkms-check.sh - what make check verifies of the packages on the host:
+# each package holds what it must; then they are installed for real, as an
+# operator installs them: dpkg -i, and DKMS builds and installs vgpu.ko,
+# vgpu_lib.ko and vgpu-vfio-pci.ko for kernel KREL (the kernel of the test
+# VMs, which boot this host's root file system: selftests/vgpu_ops_test
+# then loads the installed modules there with modprobe and runs the
+# installed vgpuctl). --purge removes both packages afterwards and checks
+# that nothing of them is left.
 #
-# The install itself, dpkg -i, modprobe, vgpuctl and purge, runs in a VM in
-# selftests/vgpu_ops_test (VGPU_DEB_DIR). Compiling the module there takes
-# 8 to 18 minutes under TCG, so make check hands the test this tree
-# (VGPU_DKMS_PREBUILT): DKMS in the VM finds the module built for the
-# running kernel and installs it, as it would after its own build.
+# The host is changed while the packages are installed; a marker file says
+# that make check installed them, so a run cut short is cleaned up by the
+# next one, and a vgpu-dkms the operator installed is never touched.
+#
+# The whole cycle inside a VM (dpkg -i, the DKMS build, purge) is the
+# opt-in VGPU_CHECK_DEB_VM=1: dpkg's database and depmod over the VM's 9p
+# root under TCG take over ten minutes even without the build.
 #
 # Usage: dkms-check.sh DEB-DIR KREL
+#        dkms-check.sh --purge KREL
 set -euo pipefail
+
+MARK=/var/lib/vgpu-check-installed-packages
+fail() { echo "dkms-check: $*" >&2; exit 1; }
+
+purge() {
+	local krel=$1
+	dpkg --purge vgpu-tools vgpu-dkms || fail "dpkg --purge failed"
+	rm -f "$MARK"
+	! ls /lib/modules/"$krel"/updates/dkms/vgpu* 2>/dev/null ||
+		fail "modules left in /lib/modules/$krel/updates/dkms"
+	! ls -d /usr/src/vgpu-* 2>/dev/null || fail "sources left in /usr/src"
+	[ -z "$(dkms status vgpu)" ] || fail "DKMS still knows vgpu: $(dkms status vgpu)"
+	[ ! -e /usr/sbin/vgpuctl ] || fail "/usr/sbin/vgpuctl is left"
+	[ ! -e /etc/modprobe.d/vgpu.conf ] || fail "/etc/modprobe.d/vgpu.conf is left"
+	echo "dkms-check: purged: no module, source, DKMS entry, tool or configuration left"
+}
+
+if [ "${1:-}" = --purge ]; then
+	purge "${2:?KREL}"
+	exit 0
+fi
 
 debs=$1
 krel=$2
-fail() { echo "dkms-check: $*" >&2; exit 1; }
 
 dkms_deb=$(ls "$debs"/vgpu-dkms_*_all.deb)
 tools_deb=$(ls "$debs"/vgpu-tools_*_*.deb)
@@ -46,21 +71,25 @@ depends=$(dpkg-deb -f "$tools_deb" Depends)
 [[ $depends == *libmicrohttpd* ]] || fail "vgpu-tools does not depend on libmicrohttpd"
 echo "dkms-check: both packages hold their files"
 
-work=$debs/dkms
-rm -rf "$work"
-mkdir -p "$work"
-dpkg-deb -x "$dkms_deb" "$work/root"
-mkdir -p "$work/tree"
-export mok_signing_key=$work/mok.key mok_certificate=$work/mok.pub
-args=(-m vgpu -v "$version" --dkmstree "$work/tree" --sourcetree "$work/root/usr/src")
-dkms add "${args[@]}"
-dkms build "${args[@]}" -k "$krel" -j 2 ||
-	{ cat "$work/tree/vgpu/$version/build/make.log" 2>/dev/null; fail "dkms build failed"; }
+# A run of make check cut short left its install behind; an install of
+# the operator's is not ours to remove.
+if [[ $(dpkg-query -W -f='${Status}' vgpu-dkms 2>/dev/null || true) == *" installed" ]]; then
+	[ -e "$MARK" ] || fail "vgpu-dkms is installed, not by make check: not touching it"
+	purge "$krel"
+fi
+touch "$MARK"
+dpkg -i "$dkms_deb" "$tools_deb" || fail "dpkg -i failed"
+# The postinst builds for the running kernel; KREL is the test VMs' (as
+# the kernel package's DKMS hook does when a kernel is installed).
+if [[ $(dkms status -m vgpu -v "$version" -k "$krel") != *installed* ]]; then
+	dkms install -m vgpu -v "$version" -k "$krel" -j 2 ||
+		{ cat /var/lib/dkms/vgpu/"$version"/build/make.log 2>/dev/null; fail "dkms install failed"; }
+fi
 for m in vgpu vgpu_lib vgpu-vfio-pci; do
-	ko=$(ls "$work/tree/vgpu/$version/$krel"/*/module/$m.ko*) ||
-		fail "DKMS built no $m.ko"
+	ko=$(ls /lib/modules/"$krel"/updates/dkms/$m.ko*) ||
+		fail "DKMS installed no $m.ko for $krel"
 	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$krel" ] ||
 		fail "$m.ko is not for $krel"
 done
-rm -f "$mok_signing_key"
-echo "dkms-check: DKMS built vgpu.ko, vgpu_lib.ko and vgpu-vfio-pci.ko for $krel (tree: $work/tree)"
+[ -x /usr/sbin/vgpuctl ] || fail "no /usr/sbin/vgpuctl"
+echo "dkms-check: installed; DKMS built and installed vgpu.ko, vgpu_lib.ko and vgpu-vfio-pci.ko for $krel"
