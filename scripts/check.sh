@@ -285,8 +285,7 @@ if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
 		if build_module dbg "$dk/build" "$out/build-debug.log"; then
 			echo "== VM tests ($drel)"
 			run_vm_suite "$drel" "$out/vm-debug" --kernel "$dk/bzImage" \
-				--modules "$dk/lib/modules/$drel" --release "$drel" \
-				${pf_opts[@]+"${pf_opts[@]}"} -- \
+				--modules "$dk/lib/modules/$drel" --release "$drel" -- \
 				VGPU_KO="$out/tree-dbg/vgpu.ko" \
 				VGPU_KUNIT_KO="$out/tree-dbg/vgpu_kunit.ko"
 		else
