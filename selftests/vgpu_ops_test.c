@@ -105,11 +105,16 @@ static double sample(const char *path, const char *prefix)
 	return v;
 }
 
-/* Reload vgpu_lib.ko from the tree if a test left it unloaded. */
+/*
+ * Reload vgpu_lib.ko from the tree if a test left it unloaded, and the VFIO
+ * modules that modprobe -r vgpu takes with it.
+ */
 static void lib_back(void)
 {
-	if (!path_exists("/sys/module/vgpu_lib"))
-		vgpu_load_ko("vgpu_lib.ko", "");
+	if (path_exists("/sys/module/vgpu_lib"))
+		return;
+	sh("modprobe -a vfio vfio_iommu_type1 mdev");
+	vgpu_load_ko("vgpu_lib.ko", "");
 }
 
 FIXTURE(ops) {
