@@ -9,6 +9,8 @@
 #
 # Usage: run_vm_tests.sh [TEST...]
 #   VGPU_KO=/path/to/vgpu.ko  VGPU_KUNIT_KO=/path/to/vgpu_kunit.ko
+#   VGPU_TESTS_EXCLUDE="NAME..."  test binaries to leave out of the default
+#   list (by file name)
 
 here=$(cd "$(dirname "$0")" && pwd)
 : "${VGPU_KO:=$here/../vgpu.ko}"
@@ -32,13 +34,22 @@ count() { # count PASSED FAILED
 	fail=$((fail + $2))
 }
 
-[ $# -gt 0 ] || set -- "$here"/vgpu_*_test
+if [ $# -eq 0 ]; then
+	for t in "$here"/vgpu_*_test; do
+		case " ${VGPU_TESTS_EXCLUDE:-} " in
+		*" ${t##*/} "*) echo "### ${t##*/}: left out (VGPU_TESTS_EXCLUDE)" ;;
+		*) set -- "$@" "$t" ;;
+		esac
+	done
+fi
 out=$(mktemp)
 for t in "$@"; do
 	echo "### $(basename "$t")"
+	t0=$(date +%s)
 	"$t" > "$out" 2>&1
 	rc=$?
 	cat "$out"
+	echo "# $(basename "$t"): $(($(date +%s) - t0)) s"
 	totals=$(grep '^# Totals:' "$out" | tail -n 1)
 	p=$(echo "$totals" | sed -n 's/^# Totals: pass:\([0-9]*\) .*/\1/p')
 	f=$(echo "$totals" | sed -n 's/^# Totals: pass:[0-9]* fail:\([0-9]*\) .*/\1/p')

@@ -14,7 +14,7 @@
 
 #include "kselftest_harness.h"
 #include "vgpu_test.h"
-#include "vgpu_vfio.h"
+#include "vgpu_test_gemm.h"
 
 #define RING_OFF	0
 #define A_OFF		0x100000
@@ -56,50 +56,12 @@ static int precopy_info(int dfd, struct vfio_precopy_info *info)
 	return ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, info) ? -errno : 0;
 }
 
-static signed char amat[GM * GK], bmat[GK * GN];
-static __u32 want[GM * GN];
-
-static void reference_gemm(void)
-{
-	unsigned int seed = 12345;
-
-	vgpu_rand_i8(amat, sizeof(amat), &seed);
-	vgpu_rand_i8(bmat, sizeof(bmat), &seed);
-	vgpu_gemm_ref(amat, bmat, want, GM, GN, GK);
-}
-
-/* Queue NGEMM GEMMs of the same inputs, each followed by a fence. */
-static int queue_work(struct vgpu_dev *d)
-{
-	char *w = d->window;
-	int i;
-
-	memcpy(w + A_OFF, amat, sizeof(amat));
-	memcpy(w + B_OFF, bmat, sizeof(bmat));
-	memset(w + C_OFF, 0, NGEMM * C_STRIDE);
-	for (i = 0; i < NGEMM; i++) {
-		struct vgpu_cmd c[2] = {
-			vgpu_cmd_gemm(A_OFF, B_OFF, C_OFF + i * C_STRIDE,
-				      GM, GN, GK),
-			vgpu_cmd_fence(FENCE_OFF, i + 1, false),
-		};
-
-		if (vgpu_ring_put(d, c, 2))
-			return -1;
-	}
-	return vgpu_ring_doorbell(d);
-}
-
-/* Results that are not exactly the reference's, over all GEMMs. */
-static int wrong_results(struct vgpu_dev *d)
-{
-	int i, wrong = 0;
-
-	for (i = 0; i < NGEMM; i++)
-		wrong += !!memcmp((char *)d->window + C_OFF + i * C_STRIDE,
-				  want, sizeof(want));
-	return wrong;
-}
+/* NGEMM GEMMs of the same inputs, each followed by a fence. */
+static struct vgpu_gemm_batch work = {
+	.m = GM, .n = GN, .k = GK, .count = NGEMM, .seed = 12345,
+	.a_off = A_OFF, .b_off = B_OFF, .c_off = C_OFF, .c_stride = C_STRIDE,
+	.fence_off = FENCE_OFF,
+};
 
 /* The VMM's copy of the ring position follows the vGPU to the target. */
 static void adopt_ring(struct vgpu_dev *to, const struct vgpu_dev *from)
@@ -117,12 +79,7 @@ FIXTURE(mig) {
 
 FIXTURE_SETUP(mig)
 {
-	static bool ref;
-
-	if (!ref) {
-		reference_gemm();
-		ref = true;
-	}
+	ASSERT_EQ(0, vgpu_gemm_batch_init(&work));
 	vgpu_remove_all();
 	if (vgpu_loaded())
 		vgpu_unload();
@@ -197,7 +154,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	struct timespec t0, t1;
 	unsigned char *d;
 
-	ASSERT_EQ(0, queue_work(self->src));
+	ASSERT_EQ(0, vgpu_gemm_batch_queue(self->src, &work));
 	for (i = 0; i < 5000 && vgpu_attr_num(self->src_uuid, "busy_ns") < 20000000; i++)
 		usleep(1000);
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
@@ -252,7 +209,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	EXPECT_TRUE(kmsg_find(self->kmsg, "migration: state restored"));
 	adopt_ring(self->dst, self->src);
 	ASSERT_EQ(0, vgpu_wait_fence(self->dst, NGEMM, 120000));
-	EXPECT_EQ(0, wrong_results(self->dst));
+	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->dst, &work));
 	/* Each command ran exactly once, on one side or the other. */
 	dst_cmds = vgpu_attr_num(self->dst_uuid, "commands");
 	EXPECT_EQ(2 * NGEMM, src_cmds + dst_cmds)
@@ -293,7 +250,7 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	struct stat st;
 	int file, i;
 
-	ASSERT_EQ(0, queue_work(self->src));
+	ASSERT_EQ(0, vgpu_gemm_batch_queue(self->src, &work));
 	for (i = 0; i < 5000 && vgpu_attr_num(self->src_uuid, "busy_ns") < 20000000; i++)
 		usleep(1000);
 	/* Suspend: stop, save everything at once, to a file. */
@@ -333,7 +290,7 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	close(rfd);
 	adopt_ring(self->src, &saved_ring);
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
-	EXPECT_EQ(0, wrong_results(self->src));
+	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->src, &work));
 	EXPECT_EQ(2 * NGEMM, src_cmds + vgpu_attr_num(uuid, "commands"));
 	free(s.p);
 }
@@ -348,7 +305,7 @@ TEST_F_TIMEOUT(mig, incompatible_target_refuses_and_the_source_goes_on, 600)
 	uuid_gen(other);
 	ASSERT_EQ(0, vgpu_create("shared", other));
 	ASSERT_EQ(0, vgpu_dev_open(other, &x));
-	ASSERT_EQ(0, queue_work(self->src));
+	ASSERT_EQ(0, vgpu_gemm_batch_queue(self->src, &work));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
 	ASSERT_LE(0, vgpu_mig_read(dfd, &s));
 	ASSERT_EQ(0, vgpu_mig_set(x, VFIO_DEVICE_STATE_RESUMING, &rfd));
@@ -363,7 +320,7 @@ TEST_F_TIMEOUT(mig, incompatible_target_refuses_and_the_source_goes_on, 600)
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	close(dfd);
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
-	EXPECT_EQ(0, wrong_results(self->src));
+	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->src, &work));
 	EXPECT_EQ(2 * NGEMM, vgpu_attr_num(self->src_uuid, "commands"));
 	vgpu_dev_close(x);
 	free(s.p);
@@ -375,7 +332,7 @@ TEST_F_TIMEOUT(mig, truncated_stream_fails_and_leaves_nothing, 600)
 	int dfd, rfd;
 
 	memset((char *)self->dst->window + D_OFF, 0x77, 4096);
-	ASSERT_EQ(0, queue_work(self->src));
+	ASSERT_EQ(0, vgpu_gemm_batch_queue(self->src, &work));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LT(0, vgpu_mig_read(dfd, &s));
 	close(dfd);
@@ -396,7 +353,7 @@ TEST_F_TIMEOUT(mig, truncated_stream_fails_and_leaves_nothing, 600)
 	/* The source, never told to stop for good, finishes its work. */
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
-	EXPECT_EQ(0, wrong_results(self->src));
+	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->src, &work));
 	free(s.p);
 }
 

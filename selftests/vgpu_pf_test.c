@@ -22,7 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "vgpu_test.h"
-#include "vgpu_vfio.h"
+#include "vgpu_test_gemm.h"
 
 /*
  * The model's defaults: 512 MiB, 8 engines, 4 VFs, 128 MiB VF BAR2.
@@ -534,55 +534,26 @@ TEST_F_TIMEOUT(pf, unbind_pf_with_vfs_enabled, 120)
 #define MC_STRIDE 0x4000
 #define MFENCE_OFF 0x1f00000
 
-static signed char ma[GM * MK], mb[MK * GN];
-static __u32 mwant[GM * GN];
-
-static int queue_gemms(struct vgpu_dev *d)
-{
-	char *w = d->window;
-	int i;
-
-	memcpy(w + A_OFF, ma, sizeof(ma));
-	memcpy(w + B_OFF, mb, sizeof(mb));
-	memset(w + C_OFF, 0, MGEMM * MC_STRIDE);
-	for (i = 0; i < MGEMM; i++) {
-		struct vgpu_cmd c[2] = {
-			vgpu_cmd_gemm(A_OFF, B_OFF, C_OFF + i * MC_STRIDE,
-				      GM, GN, MK),
-			vgpu_cmd_fence(MFENCE_OFF, i + 1, false),
-		};
-
-		if (vgpu_ring_put(d, c, 2))
-			return -1;
-	}
-	return vgpu_ring_doorbell(d);
-}
-
-static int wrong_gemms(struct vgpu_dev *d)
-{
-	int i, wrong = 0;
-
-	for (i = 0; i < MGEMM; i++)
-		wrong += !!memcmp((char *)d->window + C_OFF + i * MC_STRIDE,
-				  mwant, sizeof(mwant));
-	return wrong;
-}
+static struct vgpu_gemm_batch mwork = {
+	.m = GM, .n = GN, .k = MK, .count = MGEMM, .seed = 777,
+	.a_off = A_OFF, .b_off = B_OFF, .c_off = C_OFF, .c_stride = MC_STRIDE,
+	.fence_off = MFENCE_OFF,
+};
 
 /* VFs 1..@n with profile @p bound to the variant driver; SKIP if none. */
 static int open_migratable(struct _test_data_pf *self, int n, const char *p)
 {
-	static bool ref;
 	int ret, i;
 
-	if (!ref) {
-		unsigned int seed = 777;
-
-		vgpu_rand_i8(ma, sizeof(ma), &seed);
-		vgpu_rand_i8(mb, sizeof(mb), &seed);
-		vgpu_gemm_ref(ma, mb, mwant, GM, GN, MK);
-		ref = true;
-	}
+	if (vgpu_gemm_batch_init(&mwork))
+		return -ENOMEM;
 	ret = vgpu_load_ko("vgpu-vfio-pci.ko", "");
+	/*
+	 * It may be missing only where the kernel has no vfio-pci-core to
+	 * build it against (the caller skips); elsewhere that is a failure.
+	 */
+	if (ret == -ENOENT && !system("modprobe -q vfio-pci-core"))
+		return -ENOEXEC;
 	if (ret && ret != -EEXIST)
 		return ret;
 	ret = enable_vfs(self, n);
@@ -655,7 +626,7 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 	EXPECT_TRUE(self->d[1]->region[VFIO_PCI_BAR2_REGION_INDEX].flags &
 		    VFIO_REGION_INFO_FLAG_MMAP);
 	kmsg = kmsg_open();
-	ASSERT_EQ(0, queue_gemms(self->d[1]));
+	ASSERT_EQ(0, vgpu_gemm_batch_queue(self->d[1], &mwork));
 	for (i = 0; i < 5000 && vnum(self, 1, "busy_ns") < 20000000; i++)
 		usleep(1000);
 	ASSERT_LE(20000000, vnum(self, 1, "busy_ns"));
@@ -682,7 +653,7 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 	self->d[2]->ring_entries = self->d[1]->ring_entries;
 	self->d[2]->tail = self->d[1]->tail;
 	ASSERT_EQ(0, vgpu_wait_fence(self->d[2], MGEMM, 120000));
-	EXPECT_EQ(0, wrong_gemms(self->d[2]));
+	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->d[2], &mwork));
 	/* Each command ran exactly once, on one VF or the other. */
 	dst_cmds = vnum(self, 2, "commands");
 	EXPECT_EQ(2 * MGEMM, src_cmds + dst_cmds)

@@ -202,35 +202,6 @@ static inline void vgpu_remove_all(void)
 		;
 }
 
-/* Pseudo-random int8 values, the same on every run for one seed. */
-static inline void vgpu_rand_i8(signed char *p, size_t len, unsigned int *seed)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		*seed = *seed * 1103515245 + 12345;
-		p[i] = *seed >> 16;
-	}
-}
-
-/* The device's GEMM on the CPU: int8 @a (m x k) times @b (k x n), u32 @c. */
-static inline void vgpu_gemm_ref(const signed char *a, const signed char *b,
-				 unsigned int *c, unsigned int m,
-				 unsigned int n, unsigned int k)
-{
-	unsigned int i, j, l;
-
-	for (i = 0; i < m; i++)
-		for (j = 0; j < n; j++) {
-			unsigned int acc = 0;
-
-			for (l = 0; l < k; l++)
-				acc += (unsigned int)(a[i * k + l] *
-						      b[l * n + j]);
-			c[i * n + j] = acc;
-		}
-}
-
 /*
  * Kernel log: kmsg_open() positions a reader at the end of the log;
  * kmsg_find() reports whether a message containing @needle was logged since.

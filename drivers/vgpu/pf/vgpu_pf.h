@@ -59,9 +59,11 @@ struct vgpu_pf_vf {
  *		provisioned
  * @aperture: BAR2, the device memory aperture; NULL if the device has
  *	      none (interface 1.0: VFs do not migrate)
- * @mig_lock: protects @aperture_base, the aperture's contents and the
- *	      state page and its registers
+ * @mig_lock: protects @aperture_base, @state_img, the aperture's
+ *	      contents and the state page and its registers
  * @aperture_base: APERTURE_BASE as last written
+ * @state_img: a state image on its way to or from the state page
+ *	       (VGPU_PF_STATE_PAGE_SIZE bytes), when @aperture is
  */
 struct vgpu_pf {
 	struct pci_dev *pdev;
@@ -84,6 +86,7 @@ struct vgpu_pf {
 	void __iomem *aperture;
 	struct mutex mig_lock; /* see above */
 	u64 aperture_base;
+	u8 *state_img;
 };
 
 static inline void __iomem *vgpu_pf_vf_regs(struct vgpu_pf *pf, u32 n)

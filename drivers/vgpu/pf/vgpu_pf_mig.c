@@ -112,45 +112,35 @@ static int vgpu_pf_state_cmd(struct vgpu_pf *pf, u32 n, u32 cmd)
 	return res == VGPU_PF_STATE_ERR_INVALID ? -EINVAL : -EIO;
 }
 
-static u64 vgpu_pf_st64(const u8 *img, u32 off)
-{
-	return get_unaligned_le64(img + off);
-}
-
-static u32 vgpu_pf_st32(const u8 *img, u32 off)
-{
-	return get_unaligned_le32(img + off);
-}
-
 /* The state image (<uapi/linux/vgpu_pf.h>) as a stream's state record. */
 static void vgpu_pf_state_decode(const u8 *img, struct vgpu_mig_state *st)
 {
-	u32 flags = vgpu_pf_st32(img, VGPU_PF_ST_FLAGS);
+	u32 flags = get_unaligned_le32(img + VGPU_PF_ST_FLAGS);
 	const u8 *acc = img + VGPU_PF_ST_ACC;
 	u32 i;
 
 	memset(st, 0, sizeof(*st));
-	st->ring_base = vgpu_pf_st64(img, VGPU_PF_ST_RING_BASE);
-	st->ring_size = vgpu_pf_st32(img, VGPU_PF_ST_RING_SIZE);
-	st->ring_ctrl = vgpu_pf_st32(img, VGPU_PF_ST_RING_CTRL);
-	st->head = vgpu_pf_st32(img, VGPU_PF_ST_HEAD);
-	st->tail = vgpu_pf_st32(img, VGPU_PF_ST_TAIL);
-	st->fence = vgpu_pf_st64(img, VGPU_PF_ST_FENCE);
-	st->completed = vgpu_pf_st64(img, VGPU_PF_ST_COMPLETED);
-	st->irq_status = vgpu_pf_st32(img, VGPU_PF_ST_IRQ_STATUS);
-	st->irq_mask = vgpu_pf_st32(img, VGPU_PF_ST_IRQ_MASK);
-	st->err_code = vgpu_pf_st32(img, VGPU_PF_ST_ERR_CODE);
-	st->err_index = vgpu_pf_st32(img, VGPU_PF_ST_ERR_INDEX);
-	st->err_addr = vgpu_pf_st64(img, VGPU_PF_ST_ERR_ADDR);
+	st->ring_base = get_unaligned_le64(img + VGPU_PF_ST_RING_BASE);
+	st->ring_size = get_unaligned_le32(img + VGPU_PF_ST_RING_SIZE);
+	st->ring_ctrl = get_unaligned_le32(img + VGPU_PF_ST_RING_CTRL);
+	st->head = get_unaligned_le32(img + VGPU_PF_ST_HEAD);
+	st->tail = get_unaligned_le32(img + VGPU_PF_ST_TAIL);
+	st->fence = get_unaligned_le64(img + VGPU_PF_ST_FENCE);
+	st->completed = get_unaligned_le64(img + VGPU_PF_ST_COMPLETED);
+	st->irq_status = get_unaligned_le32(img + VGPU_PF_ST_IRQ_STATUS);
+	st->irq_mask = get_unaligned_le32(img + VGPU_PF_ST_IRQ_MASK);
+	st->err_code = get_unaligned_le32(img + VGPU_PF_ST_ERR_CODE);
+	st->err_index = get_unaligned_le32(img + VGPU_PF_ST_ERR_INDEX);
+	st->err_addr = get_unaligned_le64(img + VGPU_PF_ST_ERR_ADDR);
 	st->halted = flags & VGPU_PF_ST_FLAG_HALTED;
 	st->exec_active = flags & VGPU_PF_ST_FLAG_EXEC;
-	st->clock_ns = vgpu_pf_st64(img, VGPU_PF_ST_CLOCK_NS);
-	st->cmd_run_ns = vgpu_pf_st64(img, VGPU_PF_ST_CMD_RUN_NS);
+	st->clock_ns = get_unaligned_le64(img + VGPU_PF_ST_CLOCK_NS);
+	st->cmd_run_ns = get_unaligned_le64(img + VGPU_PF_ST_CMD_RUN_NS);
 	if (st->exec_active) {
 		vgpu_cmd_from_le(img + VGPU_PF_ST_CMD, &st->exec.cmd);
-		st->exec.done = vgpu_pf_st64(img, VGPU_PF_ST_EXEC_DONE);
-		st->exec.k = vgpu_pf_st32(img, VGPU_PF_ST_EXEC_K);
-		st->exec.crc = vgpu_pf_st32(img, VGPU_PF_ST_EXEC_CRC);
+		st->exec.done = get_unaligned_le64(img + VGPU_PF_ST_EXEC_DONE);
+		st->exec.k = get_unaligned_le32(img + VGPU_PF_ST_EXEC_K);
+		st->exec.crc = get_unaligned_le32(img + VGPU_PF_ST_EXEC_CRC);
 		for (i = 0; i < VGPU_GEMM_TILE * VGPU_GEMM_TILE; i++)
 			st->exec.acc[i / VGPU_GEMM_TILE][i % VGPU_GEMM_TILE] =
 				get_unaligned_le32(acc + 4 * i);
@@ -195,52 +185,44 @@ static void vgpu_pf_state_encode(const struct vgpu_mig_state *st, u8 *img)
 				   acc + 4 * i);
 }
 
-static int vgpu_pf_mig_save_state(struct vgpu_vfio_mig *mig,
-				  struct vgpu_mig_state *st)
+/*
+ * Give VF @v the state @load (LOAD), or fill @save with its state (SAVE):
+ * one of them is NULL.
+ */
+static int vgpu_pf_state_xfer(struct vgpu_pf_vf *v,
+			      const struct vgpu_mig_state *load,
+			      struct vgpu_mig_state *save)
 {
-	struct vgpu_pf_vf *v = vgpu_pf_mig_vf(mig);
 	struct vgpu_pf *pf = v->pf;
-	u8 *img;
 	int err;
 
-	img = kmalloc(VGPU_PF_STATE_PAGE_SIZE, GFP_KERNEL);
-	if (!img)
-		return -ENOMEM;
 	mutex_lock(&pf->mig_lock);
-	err = vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_SAVE);
-	if (!err)
-		memcpy_fromio(img, pf->regs + VGPU_PF_STATE_PAGE,
+	if (load) {
+		vgpu_pf_state_encode(load, pf->state_img);
+		memcpy_toio(pf->regs + VGPU_PF_STATE_PAGE, pf->state_img,
+			    VGPU_PF_STATE_PAGE_SIZE);
+	}
+	err = vgpu_pf_state_cmd(pf, v->n, load ? VGPU_PF_STATE_CMD_LOAD :
+						 VGPU_PF_STATE_CMD_SAVE);
+	if (!err && save) {
+		memcpy_fromio(pf->state_img, pf->regs + VGPU_PF_STATE_PAGE,
 			      VGPU_PF_STATE_PAGE_SIZE);
+		vgpu_pf_state_decode(pf->state_img, save);
+	}
 	mutex_unlock(&pf->mig_lock);
-	if (!err)
-		vgpu_pf_state_decode(img, st);
-	kfree(img);
 	return err;
 }
 
-static int vgpu_pf_load(struct vgpu_pf_vf *v, const struct vgpu_mig_state *st)
+static int vgpu_pf_mig_save_state(struct vgpu_vfio_mig *mig,
+				  struct vgpu_mig_state *st)
 {
-	struct vgpu_pf *pf = v->pf;
-	u8 *img;
-	int err;
-
-	img = kmalloc(VGPU_PF_STATE_PAGE_SIZE, GFP_KERNEL);
-	if (!img)
-		return -ENOMEM;
-	vgpu_pf_state_encode(st, img);
-	mutex_lock(&pf->mig_lock);
-	memcpy_toio(pf->regs + VGPU_PF_STATE_PAGE, img,
-		    VGPU_PF_STATE_PAGE_SIZE);
-	err = vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_LOAD);
-	mutex_unlock(&pf->mig_lock);
-	kfree(img);
-	return err;
+	return vgpu_pf_state_xfer(vgpu_pf_mig_vf(mig), NULL, st);
 }
 
 static int vgpu_pf_mig_load_state(struct vgpu_vfio_mig *mig,
 				  const struct vgpu_mig_state *st)
 {
-	return vgpu_pf_load(vgpu_pf_mig_vf(mig), st);
+	return vgpu_pf_state_xfer(vgpu_pf_mig_vf(mig), st, NULL);
 }
 
 /* A failed resume: the window zeroed, the registers as after a reset. */
@@ -251,7 +233,7 @@ static void vgpu_pf_mig_reset(struct vgpu_vfio_mig *mig)
 
 	v->pf->vdev->ops->fn_scrub(v->pf->vdev, v->n);
 	st = kzalloc(sizeof(*st), GFP_KERNEL);
-	if (!st || vgpu_pf_load(v, st))
+	if (!st || vgpu_pf_state_xfer(v, st, NULL))
 		dev_err(&v->pdev->dev,
 			"migration: could not reset the registers; reset the VF\n");
 	kfree(st);
@@ -299,6 +281,10 @@ int vgpu_pf_mig_init(struct vgpu_pf *pf)
 			VGPU_PF_BAR_APERTURE, VGPU_PF_APERTURE_SIZE);
 		return -ENODEV;
 	}
+	pf->state_img = devm_kmalloc(&pdev->dev, VGPU_PF_STATE_PAGE_SIZE,
+				     GFP_KERNEL);
+	if (!pf->state_img)
+		return -ENOMEM;
 	pf->aperture = pcim_iomap(pdev, VGPU_PF_BAR_APERTURE,
 				  VGPU_PF_APERTURE_SIZE);
 	if (!pf->aperture)

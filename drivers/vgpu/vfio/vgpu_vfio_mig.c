@@ -37,6 +37,16 @@
  * now belongs to the destination: when the VMM closes the device while it
  * is still stopped, the window is zeroed. If the VMM instead runs the vGPU
  * again (the migration failed), it continues as if nothing happened.
+ *
+ * A device reset returns the state to RUNNING. vfio-pci resets a VF with
+ * its memory_lock held, and a migration data read holds the migration lock
+ * while it copies to user memory, whose page fault may take that same
+ * memory_lock (a VF BAR mapped as the buffer): a VF's reset_done must not
+ * wait for the migration lock. So a reset can also be posted
+ * (vgpu_vfio_mig_post_reset()): a flag that whoever takes or releases the
+ * migration lock next applies first, and a work item that takes the lock
+ * itself when no one else comes. The VMM's next migration ioctl thus never
+ * sees the state from before the reset.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
@@ -45,6 +55,9 @@
 #include "vfio/vgpu_vfio_mig.h"
 
 #if VGPU_HAVE_MIGRATION
+
+/* Bit of &vgpu_vfio_mig.reset_pending: a reset was posted. */
+#define VGPU_VFIO_MIG_RESET_POSTED	0
 
 /* Room for a record header and the largest payload built in one go. */
 #define VGPU_MIG_OUT_BYTES	(2 * VGPU_MIG_REC_BYTES + VGPU_MIG_STATE_BYTES)
@@ -526,6 +539,51 @@ static int vgpu_vfio_mig_resume_done(struct vgpu_vfio_mig *mig)
 	return err;
 }
 
+/* Back to RUNNING, as a reset or close does; see vgpu_vfio_mig_reset(). */
+static void vgpu_vfio_mig_to_running(struct vgpu_vfio_mig *mig, bool closing)
+{
+	struct vgpu *vgpu = mig->vgpu;
+
+	lockdep_assert_held(&mig->lock);
+	vgpu_vfio_mig_file_end(mig);
+	if (closing && mig->saved && mig->held) {
+		vgpu->dev->ops->fn_scrub(vgpu->dev, vgpu->fn);
+		dev_info(vgpu->log,
+			 "migration: closed after its state was saved; window zeroed\n");
+	}
+	vgpu_vfio_mig_run(mig);
+	mig->state = VFIO_DEVICE_STATE_RUNNING;
+}
+
+/* Apply a reset posted by vgpu_vfio_mig_post_reset(), if there is one. */
+static void vgpu_vfio_mig_apply_posted(struct vgpu_vfio_mig *mig)
+{
+	lockdep_assert_held(&mig->lock);
+	if (test_and_clear_bit(VGPU_VFIO_MIG_RESET_POSTED, &mig->reset_pending))
+		vgpu_vfio_mig_to_running(mig, false);
+}
+
+static void vgpu_vfio_mig_lock(struct vgpu_vfio_mig *mig)
+{
+	mutex_lock(&mig->lock);
+	vgpu_vfio_mig_apply_posted(mig);
+}
+
+static void vgpu_vfio_mig_unlock(struct vgpu_vfio_mig *mig)
+{
+	vgpu_vfio_mig_apply_posted(mig);
+	mutex_unlock(&mig->lock);
+}
+
+static void vgpu_vfio_mig_reset_work(struct work_struct *work)
+{
+	struct vgpu_vfio_mig *mig = container_of(work, struct vgpu_vfio_mig,
+						 reset_work);
+
+	vgpu_vfio_mig_lock(mig);
+	vgpu_vfio_mig_unlock(mig);
+}
+
 static bool vgpu_vfio_mig_arc(u32 cur, u32 new, u32 from, u32 to)
 {
 	return cur == from && new == to;
@@ -627,7 +685,7 @@ static struct file *vgpu_vfio_mig_set_state(struct vfio_device *vdev,
 	struct file *res = NULL;
 	int ret;
 
-	mutex_lock(&mig->lock);
+	vgpu_vfio_mig_lock(mig);
 	/*
 	 * A failed resume left the device in ERROR, which only a reset
 	 * leaves; the VFIO core's arc table has no arcs out of it (it would
@@ -659,7 +717,7 @@ static struct file *vgpu_vfio_mig_set_state(struct vfio_device *vdev,
 			break;
 		}
 	}
-	mutex_unlock(&mig->lock);
+	vgpu_vfio_mig_unlock(mig);
 	return res;
 }
 
@@ -668,9 +726,9 @@ static int vgpu_vfio_mig_get_state(struct vfio_device *vdev,
 {
 	struct vgpu_vfio_mig *mig = vgpu_vfio_mig_of(vdev);
 
-	mutex_lock(&mig->lock);
+	vgpu_vfio_mig_lock(mig);
 	*state = mig->state;
-	mutex_unlock(&mig->lock);
+	vgpu_vfio_mig_unlock(mig);
 	return 0;
 }
 
@@ -682,7 +740,7 @@ static int vgpu_vfio_mig_get_data_size(struct vfio_device *vdev,
 	struct vgpu_mig_ident id;
 	unsigned long pages;
 
-	mutex_lock(&mig->lock);
+	vgpu_vfio_mig_lock(mig);
 	mig->ops->ident(mig, &id);
 	pages = id.window_size >> PAGE_SHIFT;
 	if (mig->file) {
@@ -690,7 +748,7 @@ static int vgpu_vfio_mig_get_data_size(struct vfio_device *vdev,
 		pages = vgpu_vfio_mig_count(mig->file, 0, pages);
 		mutex_unlock(&mig->file->lock);
 	}
-	mutex_unlock(&mig->lock);
+	vgpu_vfio_mig_unlock(mig);
 	*len = (pages << PAGE_SHIFT) +
 	       DIV_ROUND_UP(pages, VGPU_MIG_RUN_PAGES) *
 	       (VGPU_MIG_REC_BYTES + VGPU_MIG_PAGES_PREFIX) +
@@ -718,6 +776,8 @@ void vgpu_vfio_mig_init(struct vgpu_vfio_mig *mig, struct vfio_device *vdev,
 {
 	BUILD_BUG_ON(PAGE_SIZE != VGPU_MIG_PAGE_SIZE);
 	mutex_init(&mig->lock);
+	INIT_WORK(&mig->reset_work, vgpu_vfio_mig_reset_work);
+	mig->reset_pending = 0;
 	mig->vdev = vdev;
 	mig->vgpu = vgpu;
 	mig->ops = ops;
@@ -736,6 +796,7 @@ EXPORT_SYMBOL_GPL(vgpu_vfio_mig_init);
  */
 void vgpu_vfio_mig_fini(struct vgpu_vfio_mig *mig)
 {
+	cancel_work_sync(&mig->reset_work);
 	mutex_destroy(&mig->lock);
 }
 EXPORT_SYMBOL_GPL(vgpu_vfio_mig_fini);
@@ -751,19 +812,27 @@ EXPORT_SYMBOL_GPL(vgpu_vfio_mig_fini);
  */
 void vgpu_vfio_mig_reset(struct vgpu_vfio_mig *mig, bool closing)
 {
-	struct vgpu *vgpu = mig->vgpu;
-
-	mutex_lock(&mig->lock);
-	vgpu_vfio_mig_file_end(mig);
-	if (closing && mig->saved && mig->held) {
-		vgpu->dev->ops->fn_scrub(vgpu->dev, vgpu->fn);
-		dev_info(vgpu->log,
-			 "migration: closed after its state was saved; window zeroed\n");
-	}
-	vgpu_vfio_mig_run(mig);
-	mig->state = VFIO_DEVICE_STATE_RUNNING;
-	mutex_unlock(&mig->lock);
+	vgpu_vfio_mig_lock(mig);
+	vgpu_vfio_mig_to_running(mig, closing);
+	vgpu_vfio_mig_unlock(mig);
 }
 EXPORT_SYMBOL_GPL(vgpu_vfio_mig_reset);
+
+/**
+ * vgpu_vfio_mig_post_reset() - back to RUNNING, from where the lock may not
+ *				 be waited for
+ * @mig: the migration
+ *
+ * As vgpu_vfio_mig_reset(@mig, false), for a caller that holds a lock a
+ * migration data transfer may wait for (vfio-pci's memory_lock in a PCI
+ * reset_done handler). Does not sleep. The reset takes effect before the
+ * next migration request is served, and soon in any case.
+ */
+void vgpu_vfio_mig_post_reset(struct vgpu_vfio_mig *mig)
+{
+	set_bit(VGPU_VFIO_MIG_RESET_POSTED, &mig->reset_pending);
+	schedule_work(&mig->reset_work);
+}
+EXPORT_SYMBOL_GPL(vgpu_vfio_mig_post_reset);
 
 #endif /* VGPU_HAVE_MIGRATION */

@@ -10,6 +10,7 @@
 
 #include <linux/mutex.h>
 #include <linux/vfio.h>
+#include <linux/workqueue.h>
 
 #include "core/vgpu_core.h"
 #include "lib/vgpu_mig.h"
@@ -63,7 +64,12 @@ struct vgpu_vfio_mig_ops {
  * @vdev: the VFIO device
  * @vgpu: its vGPU, which the control holds and the scrub act on
  * @ops: the frontend's access to the vGPU
- * @lock: protects everything below
+ * @reset_pending: bit 0: a reset was posted (vgpu_vfio_mig_post_reset())
+ *		   and not yet applied; changed with atomic bit operations
+ * @reset_work: applies a posted reset when no one holds @lock
+ * @lock: protects everything below; taken and released only through
+ *	  vgpu_vfio_mig_lock() and vgpu_vfio_mig_unlock(), which apply a
+ *	  posted reset first
  * @state: VFIO migration state (enum vfio_device_mig_state)
  * @file: the data transfer session, NULL if none
  * @held: the migration state keeps the vGPU off the engines
@@ -73,6 +79,8 @@ struct vgpu_vfio_mig {
 	struct vfio_device *vdev;
 	struct vgpu *vgpu;
 	const struct vgpu_vfio_mig_ops *ops;
+	unsigned long reset_pending;
+	struct work_struct reset_work;
 	struct mutex lock; /* see above */
 	u32 state;
 	struct vgpu_vfio_mig_file *file;
@@ -85,6 +93,7 @@ void vgpu_vfio_mig_init(struct vgpu_vfio_mig *mig, struct vfio_device *vdev,
 			struct vgpu *vgpu, const struct vgpu_vfio_mig_ops *ops);
 void vgpu_vfio_mig_fini(struct vgpu_vfio_mig *mig);
 void vgpu_vfio_mig_reset(struct vgpu_vfio_mig *mig, bool closing);
+void vgpu_vfio_mig_post_reset(struct vgpu_vfio_mig *mig);
 #else
 static inline void vgpu_vfio_mig_init(struct vgpu_vfio_mig *mig,
 				      struct vfio_device *vdev,
@@ -99,6 +108,10 @@ static inline void vgpu_vfio_mig_fini(struct vgpu_vfio_mig *mig)
 
 static inline void vgpu_vfio_mig_reset(struct vgpu_vfio_mig *mig,
 				       bool closing)
+{
+}
+
+static inline void vgpu_vfio_mig_post_reset(struct vgpu_vfio_mig *mig)
 {
 }
 #endif

@@ -173,14 +173,18 @@ static void vgpu_vfio_pci_remove(struct pci_dev *pdev)
 	vfio_put_device(&core->vdev);
 }
 
-/* A function reset (VFIO_DEVICE_RESET, FLR) puts migration back to RUNNING. */
+/*
+ * A function reset (VFIO_DEVICE_RESET, FLR) puts migration back to RUNNING.
+ * vfio-pci calls this with its memory_lock held, which a migration data
+ * read may wait for while it holds the migration lock: post the reset.
+ */
 static void vgpu_vfio_pci_reset_done(struct pci_dev *pdev)
 {
 	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
 	struct vgpu_vfio_pci *v = vgpu_vfio_pci_of(&core->vdev);
 
 	if (v->migratable)
-		vgpu_vfio_mig_reset(&v->mig, false);
+		vgpu_vfio_mig_post_reset(&v->mig);
 }
 
 static const struct pci_error_handlers vgpu_vfio_pci_err_handlers = {
