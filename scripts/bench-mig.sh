@@ -53,9 +53,12 @@ vm=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--vf)
-		# The PF with room for two 256 MiB VFs.
+		# The PF with room for two 256 MiB VFs; the firmware leaves
+		# the root port too small a window for their BARs, so Linux
+		# sizes it again (pci=realloc).
 		vm=(--qemu "$("$top/scripts/build-qemu.sh" | tail -n 1)" --q35-iommu
-		    --vgpu-pf "mem-size=1024M,vf-bar2-size=256M")
+		    --vgpu-pf "mem-size=1024M,vfs=2,vf-bar2-size=256M"
+		    --append pci=realloc)
 		shift ;;
 	--log) log=$2; shift 2 ;;
 	--) shift; break ;;

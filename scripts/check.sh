@@ -82,7 +82,7 @@ build_module() {
 	rm -rf "$tree"
 	mkdir -p "$tree"
 	cp -a Kbuild drivers include "$tree"/ 2>/dev/null || cp -a Kbuild drivers "$tree"/
-	make -C "$dir" M="$tree" W=1 "$@" modules > "$log" 2>&1
+	make -C "$dir" M="$tree" W=1 -j"$(nproc)" "$@" modules > "$log" 2>&1
 }
 
 echo "== build"
@@ -114,23 +114,19 @@ else
 	result fail "sparse" "$out/sparse.warn"
 fi
 
-echo "== checkpatch"
+echo "== checkpatch and kernel-doc"
 # vgpu_compat.h is the one place that must test LINUX_VERSION_CODE (and
 # stub out, for old kernels, macros that then ignore their argument).
 # qemu/ is QEMU code in QEMU's style: QEMU's checkpatch checks it below.
+# Both are single-threaded Perl: checkpatch runs beside kernel-doc.
 cp_files=$(git ls-files '*.c' '*.h' | grep -v -e '^drivers/vgpu/vgpu_compat.h$' -e '^qemu/')
 cp_opts=(--strict --no-tree --terse --show-types --no-summary)
-if { "$src/scripts/checkpatch.pl" "${cp_opts[@]}" -f $cp_files
-     "$src/scripts/checkpatch.pl" "${cp_opts[@]}" \
+{ "$src/scripts/checkpatch.pl" "${cp_opts[@]}" -f $cp_files
+  "$src/scripts/checkpatch.pl" "${cp_opts[@]}" \
 	--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_ARG_UNUSED \
-	-f drivers/vgpu/vgpu_compat.h; } > "$out/checkpatch.log" 2>&1 &&
-   [ ! -s "$out/checkpatch.log" ]; then
-	result ok "checkpatch --strict ($(echo "$cp_files" | wc -l) files)"
-else
-	result fail "checkpatch --strict" "$out/checkpatch.log"
-fi
+	-f drivers/vgpu/vgpu_compat.h; } > "$out/checkpatch.log" 2>&1 &
+cp_pid=$!
 
-echo "== kernel-doc"
 # No kernel-doc warnings in the driver sources, and every DOC section that
 # Documentation/ pulls in with ".. kernel-doc:: FILE" / ":doc: NAME" exists.
 kd=$src/scripts/kernel-doc
@@ -145,6 +141,11 @@ if [ ! -s "$out/kernel-doc.log" ]; then
 	result ok "kernel-doc: no warnings, $(grep -c '^   :doc:' Documentation/*.rst | awk -F: '{ n += $2 } END { print n }') DOC sections rendered"
 else
 	result fail "kernel-doc" "$out/kernel-doc.log"
+fi
+if wait "$cp_pid" && [ ! -s "$out/checkpatch.log" ]; then
+	result ok "checkpatch --strict ($(echo "$cp_files" | wc -l) files)"
+else
+	result fail "checkpatch --strict" "$out/checkpatch.log"
 fi
 
 echo "== layers"
@@ -162,7 +163,7 @@ else
 fi
 
 echo "== unit tests"
-if make -C tools/testing/unit KSFT="$ksft" run > "$out/unit.log" 2>&1; then
+if make -C tools/testing/unit KSFT="$ksft" -j"$(nproc)" run > "$out/unit.log" 2>&1; then
 	echo "ok   unit tests built and ran"
 else
 	grep -q '^# Totals' "$out/unit.log" || result fail "unit tests" "$out/unit.log"
@@ -265,7 +266,7 @@ else
 fi
 
 echo "== VM tests ($krel)"
-make -C selftests KSFT="$ksft" > "$out/selftests-build.log" 2>&1 ||
+make -C selftests KSFT="$ksft" -j"$(nproc)" > "$out/selftests-build.log" 2>&1 ||
 	result fail "selftests build" "$out/selftests-build.log"
 run_vm_suite "$krel" "$out/vm-612" ${pf_opts[@]+"${pf_opts[@]}"} -- \
 	${deb_env[@]+"${deb_env[@]}"}

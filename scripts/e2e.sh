@@ -89,7 +89,7 @@ build() { # build DESCRIPTION COMMAND...
 }
 # Make rebuilds only what is out of date: under a second when nothing is.
 say "building what is missing or out of date (log: out/e2e/build.log)"
-build "the kernel modules" make modules
+build "the kernel modules" make -j"$(nproc)" modules
 [[ -f vgpu.ko ]] || { say "make modules did not produce vgpu.ko"; exit 1; }
 KSFT=""
 if src=$(scripts/kernel-release.sh --source-dir 2>/dev/null); then
