@@ -44,7 +44,9 @@
  * registers would check a guest's writes and gives it to the VF, and the
  * device memory aperture (PF BAR2) lets the driver copy the VF's window.
  * The state page, the STATE_* registers and the aperture are the PF's and
- * are touched only with the BQL held (PF MMIO, reset).  QEMU's own vmstate
+ * are touched only with the BQL held (PF MMIO, reset).  Interface 1.2 adds
+ * a dirty page log per VF window, so that the driver can copy a window
+ * while its VM runs and then only what was written since.  QEMU's own vmstate
  * of the two devices stays unmigratable: a VM that holds the PF is not
  * migrated, its VFs' tenants are, through the PF driver.
  */
@@ -193,6 +195,11 @@ struct VgpuFn {
 
     /* VGPU_IRQ_* for the PF's irq_bh to signal (atomic). */
     uint32_t irq_fire;
+
+    /* Dirty page log of the window (interface 1.2; BQL). */
+    bool tracking;
+    uint64_t track_base;        /* the window when the log started */
+    uint64_t track_pages;
 };
 
 /* One engine: its registers (@lock) and the thread that runs VFs. */
@@ -240,6 +247,8 @@ struct VgpuPfState {
     uint8_t state[VGPU_PF_STATE_PAGE_SIZE];
     uint32_t state_vf;
     uint32_t state_result;
+    uint32_t state_arg;
+    uint32_t state_count;
 
     /* Atomic: engines raise interrupts without the BQL. */
     uint32_t irq_status;
@@ -760,6 +769,7 @@ static int vgpu_fn_window_rw(VgpuFn *fn, uint64_t off, void *buf,
     p = fn->pf->mem_ptr + fn->win_base + off;
     if (write) {
         memcpy(p, buf, len);
+        memory_region_set_dirty(&fn->pf->mem, fn->win_base + off, len);
     } else {
         memcpy(buf, p, len);
     }
@@ -1128,11 +1138,85 @@ static void vgpu_fn_unblock(VgpuFn *fn)
 /* ------------------------------------------------------------------------ */
 /* Resets and provisioning of a VF */
 
+/* Zero a window, which its dirty page log then shows as written. */
+static void vgpu_mem_zero(VgpuPfState *s, uint64_t base, uint64_t size)
+{
+    memset(s->mem_ptr + base, 0, size);
+    memory_region_set_dirty(&s->mem, base, size);
+}
+
 static void vgpu_fn_zero_window(VgpuFn *fn)
 {
     if (fn->provisioned) {
-        memset(fn->pf->mem_ptr + fn->win_base, 0, fn->win_size);
+        vgpu_mem_zero(fn->pf, fn->win_base, fn->win_size);
     }
+}
+
+/*
+ * The dirty page log of a VF is device memory's DIRTY_MEMORY_VGA log over
+ * its window: the memory core records the CPUs' writes through the VF's
+ * BAR2 while logging is on (counted per region, so each VF's log turns it
+ * on once), and the device's own writes record themselves
+ * (vgpu_fn_window_rw(), vgpu_mem_zero()).  BQL held.
+ */
+static void vgpu_fn_track_stop(VgpuFn *fn)
+{
+    if (fn->tracking) {
+        memory_region_set_log(&fn->pf->mem, false, DIRTY_MEMORY_VGA);
+        fn->tracking = false;
+    }
+}
+
+static uint32_t vgpu_fn_track_start(VgpuFn *fn)
+{
+    VgpuPfState *s = fn->pf;
+
+    if (!fn->tracking) {
+        memory_region_set_log(&s->mem, true, DIRTY_MEMORY_VGA);
+        fn->tracking = true;
+    }
+    fn->track_base = fn->win_base;
+    fn->track_pages = fn->win_size / VGPU_PF_DIRTY_PAGE_SIZE;
+    memory_region_reset_dirty(&s->mem, fn->win_base, fn->win_size,
+                              DIRTY_MEMORY_VGA);
+    return VGPU_PF_STATE_OK;
+}
+
+/*
+ * DIRTY: the log of pages [STATE_ARG, + VGPU_PF_DIRTY_CHUNK_PAGES) into the
+ * state page, and cleared.  Windows and chunks are aligned far beyond the
+ * 64 pages a snapshot rounds its range to, so no other VF's log is touched.
+ */
+static uint32_t vgpu_fn_dirty(VgpuFn *fn)
+{
+    VgpuPfState *s = fn->pf;
+    uint64_t first = s->state_arg, n, i;
+    DirtyBitmapSnapshot *snap;
+    hwaddr base;
+
+    if (!fn->tracking) {
+        return VGPU_PF_STATE_ERR_TRACK;
+    }
+    if (first % VGPU_PF_DIRTY_CHUNK_PAGES || first >= fn->track_pages) {
+        return VGPU_PF_STATE_ERR_INVALID;
+    }
+    n = MIN(fn->track_pages - first, VGPU_PF_DIRTY_CHUNK_PAGES);
+    base = fn->track_base + first * VGPU_PF_DIRTY_PAGE_SIZE;
+    snap = memory_region_snapshot_and_clear_dirty(&s->mem, base,
+                                                  n * VGPU_PF_DIRTY_PAGE_SIZE,
+                                                  DIRTY_MEMORY_VGA);
+    memset(s->state, 0, sizeof(s->state));
+    s->state_count = 0;
+    for (i = 0; i < n; i++) {
+        if (memory_region_snapshot_get_dirty(&s->mem, snap,
+                                             base + i * VGPU_PF_DIRTY_PAGE_SIZE,
+                                             VGPU_PF_DIRTY_PAGE_SIZE)) {
+            s->state[i / 8] |= 1u << (i % 8);
+            s->state_count++;
+        }
+    }
+    g_free(snap);
+    return VGPU_PF_STATE_OK;
 }
 
 /* Map the window into the VF's BAR2, or unmap it; BQL held. */
@@ -1231,6 +1315,7 @@ static void vgpu_fn_unprovision(VgpuFn *fn)
     fn->provisioned = false;
     vgpu_fn_unblock(fn);
     vgpu_fn_update_bar2(fn);
+    vgpu_fn_track_stop(fn);
 }
 
 /* The VF's subsystem ID names its profile; BQL held. */
@@ -1448,13 +1533,26 @@ static uint32_t vgpu_pf_state_cmd(VgpuPfState *s, uint32_t cmd)
     VgpuIrqs irqs;
     VgpuFn *fn;
 
-    if (cmd != VGPU_PF_STATE_CMD_SAVE && cmd != VGPU_PF_STATE_CMD_LOAD) {
+    if (cmd < VGPU_PF_STATE_CMD_SAVE || cmd > VGPU_PF_STATE_CMD_TRACK_STOP) {
         return VGPU_PF_STATE_ERR_CMD;
     }
     if (n < 1 || n > s->nr_vfs) {
         return VGPU_PF_STATE_ERR_VF;
     }
     fn = &s->fns[n - 1];
+    /* The dirty page log is the BQL's; the window does not change under it. */
+    if (cmd == VGPU_PF_STATE_CMD_TRACK_STOP) {
+        vgpu_fn_track_stop(fn);
+        return VGPU_PF_STATE_OK;
+    }
+    if (cmd == VGPU_PF_STATE_CMD_TRACK_START ||
+        cmd == VGPU_PF_STATE_CMD_DIRTY) {
+        if (!fn->provisioned) {
+            return VGPU_PF_STATE_ERR_VF;
+        }
+        return cmd == VGPU_PF_STATE_CMD_DIRTY ? vgpu_fn_dirty(fn) :
+                                                vgpu_fn_track_start(fn);
+    }
     qemu_mutex_lock(&fn->lock);
     if (!fn->provisioned) {
         res = VGPU_PF_STATE_ERR_VF;
@@ -1572,6 +1670,10 @@ static uint32_t vgpu_pf_global_read(void *opaque, uint32_t off, uint64_t now)
         return s->state_vf;
     case VGPU_PF_REG_STATE_RESULT:
         return s->state_result;
+    case VGPU_PF_REG_STATE_ARG:
+        return s->state_arg;
+    case VGPU_PF_REG_STATE_COUNT:
+        return s->state_count;
     case VGPU_PF_REG_APERTURE_BASE:
         return vgpu_lo(s->aperture_base);
     case VGPU_PF_REG_APERTURE_BASE + 4:
@@ -1613,6 +1715,9 @@ static bool vgpu_pf_global_write(void *opaque, uint32_t off, uint32_t val)
         break;
     case VGPU_PF_REG_STATE_VF:
         s->state_vf = val;
+        break;
+    case VGPU_PF_REG_STATE_ARG:
+        s->state_arg = val;
         break;
     case VGPU_PF_REG_STATE_CMD:
         s->state_result = vgpu_pf_state_cmd(s, val);
@@ -1851,7 +1956,7 @@ static void vgpu_pf_fn_write(VgpuFn *fn, uint32_t off, uint32_t val)
          */
         scrub = val == VGPU_PF_SCRUB_MAGIC && vgpu_fn_window_valid(fn);
         if (scrub) {
-            memset(fn->pf->mem_ptr + fn->win_base, 0, fn->win_size);
+            vgpu_mem_zero(fn->pf, fn->win_base, fn->win_size);
         }
         break;
     }
@@ -2306,6 +2411,7 @@ static void vgpu_pf_reset_hold(Object *obj, ResetType type)
         vgpu_fn_set_profile(fn, 0);
         vgpu_fn_unblock(fn);
         vgpu_fn_update_bar2(fn);
+        vgpu_fn_track_stop(fn);
     }
     for (i = 0; i < s->nr_engines; i++) {
         VgpuEngine *eng = &s->engines[i];
@@ -2329,6 +2435,8 @@ static void vgpu_pf_reset_hold(Object *obj, ResetType type)
     memset(s->state, 0, sizeof(s->state));
     s->state_vf = 0;
     s->state_result = 0;
+    s->state_arg = 0;
+    s->state_count = 0;
     s->aperture_base = 0;
     vgpu_pf_aperture_map(s);
 }

@@ -6,7 +6,7 @@
 # windows, and print what migrating a vGPU costs: bytes in the pre-copy and
 # stop-copy phases and the device downtime, idle and busy, with and without
 # pre-copy (see tools/bench/vgpu_mig_bench.c). With --vf, the same for two
-# VFs of the SR-IOV device model bound to vgpu-vfio-pci (no pre-copy).
+# VFs of the SR-IOV device model bound to vgpu-vfio-pci.
 #
 # Usage: scripts/bench-mig.sh [--vf] [--log FILE] [-- REPETITIONS]
 #

@@ -49,27 +49,12 @@ static int feed(int dfd, const struct vgpu_mig_stream *s)
 	return 0;
 }
 
-static int precopy_info(int dfd, struct vfio_precopy_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	info->argsz = sizeof(*info);
-	return ioctl(dfd, VFIO_MIG_GET_PRECOPY_INFO, info) ? -errno : 0;
-}
-
 /* NGEMM GEMMs of the same inputs, each followed by a fence. */
 static struct vgpu_gemm_batch work = {
 	.m = GM, .n = GN, .k = GK, .count = NGEMM, .seed = 12345,
 	.a_off = A_OFF, .b_off = B_OFF, .c_off = C_OFF, .c_stride = C_STRIDE,
 	.fence_off = FENCE_OFF,
 };
-
-/* The VMM's copy of the ring position follows the vGPU to the target. */
-static void adopt_ring(struct vgpu_dev *to, const struct vgpu_dev *from)
-{
-	to->ring_base = from->ring_base;
-	to->ring_entries = from->ring_entries;
-	to->tail = from->tail;
-}
 
 FIXTURE(mig) {
 	char src_uuid[40], dst_uuid[40];
@@ -128,14 +113,14 @@ TEST_F(mig, offers_migration_v2_with_precopy)
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LE(0, dfd);
 	/* Pre-copy information exists only in the pre-copy states. */
-	EXPECT_EQ(-EINVAL, precopy_info(dfd, &info));
+	EXPECT_EQ(-EINVAL, vgpu_mig_precopy_info(dfd, &info));
 	close(dfd);
 	/* STOP_COPY -> PRE_COPY is not an arc. */
 	EXPECT_NE(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, NULL));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	EXPECT_STREQ("running", vgpu_state_of_mdev(self->src_uuid));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_PRE_COPY, &dfd));
-	ASSERT_EQ(0, precopy_info(dfd, &info));
+	ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
 	/* Everything is still to send: the whole window, nothing dirty. */
 	EXPECT_LE(self->src->window_size, info.initial_bytes);
 	EXPECT_EQ(0, info.dirty_bytes);
@@ -169,7 +154,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 		n = vgpu_mig_read(dfd, &s);
 		ASSERT_LE(0, n) TH_LOG("pre-copy read: %s", strerror(-n));
 		pre += n;
-		ASSERT_EQ(0, precopy_info(dfd, &info));
+		ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
 		TH_LOG("pre-copy round %d: %lld bytes, initial %llu dirty %llu",
 		       round, n, (unsigned long long)info.initial_bytes,
 		       (unsigned long long)info.dirty_bytes);
@@ -178,7 +163,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	/* Written after its last pre-copy read: only stop-copy has it. */
 	for (i = 0; i < D_PAGES; i++)
 		d[i * 4096 + 100] = 0x55 ^ i;
-	ASSERT_EQ(0, precopy_info(dfd, &info));
+	ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
 	EXPECT_LE(D_PAGES * 4096ULL, info.dirty_bytes);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -207,7 +192,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	ASSERT_EQ(0, vgpu_mig_set(self->dst, VFIO_DEVICE_STATE_RUNNING, NULL));
 	close(rfd);
 	EXPECT_TRUE(kmsg_find(self->kmsg, "migration: state restored"));
-	adopt_ring(self->dst, self->src);
+	vgpu_adopt_ring(self->dst, self->src);
 	ASSERT_EQ(0, vgpu_wait_fence(self->dst, NGEMM, 120000));
 	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->dst, &work));
 	/* Each command ran exactly once, on one side or the other. */
@@ -266,7 +251,7 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	ASSERT_EQ((ssize_t)s.len, write(file, s.p, s.len));
 	free(s.p);
 	memset(&s, 0, sizeof(s));
-	adopt_ring(&saved_ring, self->src);
+	vgpu_adopt_ring(&saved_ring, self->src);
 
 	/* The vGPU is destroyed; its slot goes back to the pool. */
 	vgpu_dev_close(self->src);
@@ -288,7 +273,7 @@ TEST_F_TIMEOUT(mig, suspend_to_a_file_resume_on_a_new_vgpu, 600)
 	ASSERT_EQ(0, feed(rfd, &s));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
 	close(rfd);
-	adopt_ring(self->src, &saved_ring);
+	vgpu_adopt_ring(self->src, &saved_ring);
 	ASSERT_EQ(0, vgpu_wait_fence(self->src, NGEMM, 120000));
 	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->src, &work));
 	EXPECT_EQ(2 * NGEMM, src_cmds + vgpu_attr_num(uuid, "commands"));

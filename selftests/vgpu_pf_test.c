@@ -618,8 +618,8 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 	if (ret == -ENOENT)
 		SKIP(return, "no vgpu-vfio-pci.ko next to vgpu.ko");
 	ASSERT_EQ(0, ret);
-	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P,
-		  migration_flags(self->d[1]));
+	EXPECT_EQ(VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
+		  VFIO_MIGRATION_PRE_COPY, migration_flags(self->d[1]));
 	/* Registers trapped (no sub-page mappings), the window mapped. */
 	EXPECT_FALSE(self->d[1]->region[VFIO_PCI_BAR0_REGION_INDEX].flags &
 		     VFIO_REGION_INFO_FLAG_MMAP);
@@ -649,9 +649,7 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 	ASSERT_EQ(0, load_vf(self, 2, &s));
 	ASSERT_EQ(0, vgpu_mig_set(self->d[2], VFIO_DEVICE_STATE_RUNNING, NULL));
 	EXPECT_TRUE(kmsg_find(kmsg, "migration: state restored"));
-	self->d[2]->ring_base = self->d[1]->ring_base;
-	self->d[2]->ring_entries = self->d[1]->ring_entries;
-	self->d[2]->tail = self->d[1]->tail;
+	vgpu_adopt_ring(self->d[2], self->d[1]);
 	ASSERT_EQ(0, vgpu_wait_fence(self->d[2], MGEMM, 120000));
 	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->d[2], &mwork));
 	/* Each command ran exactly once, on one VF or the other. */
@@ -665,6 +663,79 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 	self->d[1] = NULL;
 	EXPECT_TRUE(kmsg_find(kmsg, "window zeroed"));
 	close(kmsg);
+	free(s.p);
+}
+
+/*
+ * Live migration of a busy VF with pre-copy: the device logs the window
+ * pages that the VM writes through BAR2 and that the VF's commands write,
+ * so stop-copy sends those and the state, not the window again.
+ */
+#define D_OFF 0x1800000
+#define D_PAGES 16
+
+TEST_F_TIMEOUT(pf, vf_live_migration_pre_copies_the_window, 300)
+{
+	long long pre = 0, stop, n, src_cmds, dst_cmds;
+	struct vgpu_mig_stream s = { 0 };
+	struct vfio_precopy_info info;
+	int dfd, rfd, round, i, ret;
+	unsigned char *d;
+
+	ret = open_migratable(self, 2, "ts");
+	if (ret == -ENOENT)
+		SKIP(return, "no vgpu-vfio-pci.ko next to vgpu.ko");
+	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, vgpu_gemm_batch_queue(self->d[1], &mwork));
+	for (i = 0; i < 5000 && vnum(self, 1, "busy_ns") < 20000000; i++)
+		usleep(1000);
+	ASSERT_EQ(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_PRE_COPY,
+				  &dfd));
+	/* "The guest" writes pages through BAR2, some already sent. */
+	d = (unsigned char *)self->d[1]->window + D_OFF;
+	for (round = 0; round < 3; round++) {
+		for (i = 0; i < D_PAGES; i++)
+			d[i * 4096 + round] = 0xa0 + round + i;
+		n = vgpu_mig_read(dfd, &s);
+		ASSERT_LE(0, n) TH_LOG("pre-copy read: %s", strerror(-n));
+		pre += n;
+		ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
+		EXPECT_EQ(0, info.initial_bytes);
+	}
+	for (i = 0; i < D_PAGES; i++)
+		d[i * 4096 + 100] = 0x55 ^ i;
+	ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
+	EXPECT_LE(D_PAGES * 4096ULL, info.dirty_bytes);
+
+	ASSERT_EQ(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_STOP_COPY,
+				  NULL));
+	stop = vgpu_mig_read(dfd, &s);
+	ASSERT_LT(0, stop);
+	ASSERT_EQ(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_STOP, NULL));
+	close(dfd);
+	src_cmds = vnum(self, 1, "commands");
+	TH_LOG("window %llu MiB: %lld bytes pre-copy, %lld stop-copy",
+	       self->d[1]->window_size >> 20, pre, stop);
+	EXPECT_LT((long long)self->d[1]->window_size, pre);
+	EXPECT_GT((long long)self->d[1]->window_size / 4, stop);
+	ASSERT_GT(2 * MGEMM, src_cmds) TH_LOG("the work ended before the stop");
+
+	ASSERT_EQ(0, vgpu_mig_set(self->d[2], VFIO_DEVICE_STATE_RESUMING,
+				  &rfd));
+	ASSERT_EQ(0, vgpu_mig_write(rfd, s.p, s.len, 5 * 4096 + 3));
+	close(rfd);
+	ASSERT_EQ(0, vgpu_mig_set(self->d[2], VFIO_DEVICE_STATE_RUNNING, NULL));
+	vgpu_adopt_ring(self->d[2], self->d[1]);
+	ASSERT_EQ(0, vgpu_wait_fence(self->d[2], MGEMM, 120000));
+	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->d[2], &mwork));
+	dst_cmds = vnum(self, 2, "commands");
+	EXPECT_EQ(2 * MGEMM, src_cmds + dst_cmds)
+		TH_LOG("source %lld + target %lld", src_cmds, dst_cmds);
+	d = (unsigned char *)self->d[2]->window + D_OFF;
+	for (i = 0; i < D_PAGES; i++) {
+		ASSERT_EQ(0xa0 + 2 + i, d[i * 4096 + 2]) TH_LOG("page %d", i);
+		ASSERT_EQ(0x55 ^ i, d[i * 4096 + 100]) TH_LOG("page %d", i);
+	}
 	free(s.p);
 }
 

@@ -122,4 +122,13 @@ static inline int vgpu_gemm_batch_wrong(struct vgpu_dev *d,
 	return wrong;
 }
 
+/* The VMM's copy of the ring position follows a migrated vGPU. */
+static inline void vgpu_adopt_ring(struct vgpu_dev *to,
+				   const struct vgpu_dev *from)
+{
+	to->ring_base = from->ring_base;
+	to->ring_entries = from->ring_entries;
+	to->tail = from->tail;
+}
+
 #endif /* VGPU_TEST_GEMM_H */

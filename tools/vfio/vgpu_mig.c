@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
 
@@ -116,4 +117,18 @@ int vgpu_mig_write(int data_fd, const void *p, size_t len, size_t piece)
 		at += n;
 	}
 	return 0;
+}
+
+/**
+ * vgpu_mig_precopy_info() - what a pre-copy session has left to send
+ * @data_fd: the saving data file, in PRE_COPY or PRE_COPY_P2P
+ * @info: filled in (VFIO_MIG_GET_PRECOPY_INFO)
+ *
+ * Return: 0 or a negative errno.
+ */
+int vgpu_mig_precopy_info(int data_fd, struct vfio_precopy_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	return ioctl(data_fd, VFIO_MIG_GET_PRECOPY_INFO, info) ? -errno : 0;
 }

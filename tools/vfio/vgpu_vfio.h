@@ -153,5 +153,6 @@ int vgpu_mig_set(struct vgpu_dev *dev, __u32 state, int *data_fd);
 int vgpu_mig_get(struct vgpu_dev *dev);
 long long vgpu_mig_read(int data_fd, struct vgpu_mig_stream *s);
 int vgpu_mig_write(int data_fd, const void *p, size_t len, size_t piece);
+int vgpu_mig_precopy_info(int data_fd, struct vfio_precopy_info *info);
 
 #endif /* VGPU_TOOLS_VFIO_H */

@@ -6,6 +6,7 @@
 #ifndef VGPU_CORE_H
 #define VGPU_CORE_H
 
+#include <linux/bitmap.h>
 #include <linux/device.h>
 #include <linux/eventfd.h>
 #include <linux/hrtimer.h>
@@ -391,6 +392,35 @@ static inline void vgpu_mig_ident_of(struct vgpu *vgpu,
 	id->share = p->share;
 	id->window_size = vgpu->mem_size;
 	strscpy(id->profile, p->name, sizeof(id->profile));
+}
+
+/**
+ * vgpu_bitmap_take_run() - take a run of set bits, for the saver of a window
+ * @map: pages still to send, @nbits of them
+ * @nbits: pages in the window
+ * @start: the first page to look at
+ * @max: the longest run to take
+ * @first: set to the run's first page
+ *
+ * Clears the run's bits: they are taken.
+ *
+ * Return: the run's length, 0 if no bit is set from @start on.
+ */
+static inline unsigned long vgpu_bitmap_take_run(unsigned long *map,
+						 unsigned long nbits,
+						 unsigned long start,
+						 unsigned long max,
+						 unsigned long *first)
+{
+	unsigned long p = find_next_bit(map, nbits, start);
+	unsigned long end;
+
+	if (p >= nbits)
+		return 0;
+	end = find_next_zero_bit(map, min(nbits, p + max), p);
+	bitmap_clear(map, p, end - p);
+	*first = p;
+	return end - p;
 }
 
 /**

@@ -35,9 +35,10 @@ static void vgpu_mig_ident(struct vgpu_vfio_mig *mig,
 	vgpu_mig_ident_of(mig->vgpu, id);
 }
 
-static void vgpu_mig_track_start(struct vgpu_vfio_mig *mig)
+static int vgpu_mig_track_start(struct vgpu_vfio_mig *mig)
 {
 	vgpu_sim_mark_all_dirty(vgpu_mig_mdev(mig)->sf);
+	return 0;
 }
 
 static unsigned long vgpu_mig_take_dirty(struct vgpu_vfio_mig *mig,

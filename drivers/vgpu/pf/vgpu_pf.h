@@ -28,6 +28,9 @@ struct vgpu_pf;
  * @has_profile: @vgpu is provisioned; under &vgpu_pf.lock, and set or
  *		 cleared also under &vgpu_pf.event_lock
  * @gone: the VFs are being disabled; under &vgpu_pf.lock
+ * @dirty: while a saving session tracks the window: pages to send, fed
+ *	   from the device's dirty page log; under &vgpu_pf.mig_lock
+ * @dirty_pages: bits in @dirty
  */
 struct vgpu_pf_vf {
 	struct vgpu_pf *pf;
@@ -37,6 +40,8 @@ struct vgpu_pf_vf {
 	struct vgpu vgpu;
 	bool has_profile;
 	bool gone;
+	unsigned long *dirty;
+	unsigned long dirty_pages;
 };
 
 /**
@@ -64,6 +69,7 @@ struct vgpu_pf_vf {
  * @aperture_base: APERTURE_BASE as last written
  * @state_img: a state image on its way to or from the state page
  *	       (VGPU_PF_STATE_PAGE_SIZE bytes), when @aperture is
+ * @can_track: the device keeps dirty page logs of VF windows (1.2)
  */
 struct vgpu_pf {
 	struct pci_dev *pdev;
@@ -87,6 +93,7 @@ struct vgpu_pf {
 	struct mutex mig_lock; /* see above */
 	u64 aperture_base;
 	u8 *state_img;
+	bool can_track;
 };
 
 static inline void __iomem *vgpu_pf_vf_regs(struct vgpu_pf *pf, u32 n)
@@ -109,7 +116,7 @@ struct vgpu *vgpu_pf_vf_vgpu(struct pci_dev *vfdev);
 
 /* vgpu_pf_mig.c: saving and restoring VFs (the ops exported for vgpu-vfio-pci) */
 int vgpu_pf_mig_init(struct vgpu_pf *pf);
-extern const struct vgpu_vfio_mig_ops vgpu_pf_mig_ops;
+const struct vgpu_vfio_mig_ops *vgpu_pf_vf_mig_ops(struct vgpu *vgpu);
 
 /* vgpu_pf_vf.c: VFs, their profiles and sysfs nodes */
 int vgpu_pf_vfs_enable(struct vgpu_pf *pf, u32 num_vfs);

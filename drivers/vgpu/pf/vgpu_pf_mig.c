@@ -23,13 +23,16 @@
  *   and LOADs it, which the device checks as it would a guest's register
  *   writes, after vgpu_mig_state_check() did here.
  *
- * The device cannot tell which window pages a VM wrote: the VF's BAR2 maps
- * device memory into the VM directly. So VFs offer STOP_COPY without
- * PRE_COPY: every page goes once, while the VM is stopped, and the downtime
- * grows with the window (mdev vGPUs, whose window is host memory the driver
- * can write-protect, pre-copy). Config space and interrupts belong to
- * vfio-pci and the VMM, which migrate them themselves; the stream's config
- * space image only names the device.
+ * The VF's BAR2 maps device memory into the VM directly, so only the device
+ * can tell which window pages the VM wrote. A 1.2 device keeps a dirty page
+ * log per VF (written through BAR2, by the VF's commands, by a scrub), and
+ * VFs of it pre-copy as mdev vGPUs do: every page once while the VM runs,
+ * then those the log reports, the stop phase sending only what changed
+ * since the last pass. On a 1.1 device VFs offer STOP_COPY alone: every
+ * page goes once while the VM is stopped, and the downtime grows with the
+ * window. Config space and interrupts belong to vfio-pci and the VMM,
+ * which migrate them themselves; the stream's config space image only
+ * names the device.
  */
 #include <linux/io-64-nonatomic-lo-hi.h>
 #include <linux/slab.h>
@@ -96,6 +99,14 @@ static int vgpu_pf_state_cmd(struct vgpu_pf *pf, u32 n, u32 cmd)
 		[VGPU_PF_STATE_ERR_BUSY] = "the VF is on an engine",
 		[VGPU_PF_STATE_ERR_INVALID] = "the device refused the state",
 		[VGPU_PF_STATE_ERR_CMD] = "the device does not know the command",
+		[VGPU_PF_STATE_ERR_TRACK] = "the VF's dirty log is off",
+	};
+	static const char * const name[] = {
+		[VGPU_PF_STATE_CMD_SAVE] = "save",
+		[VGPU_PF_STATE_CMD_LOAD] = "load",
+		[VGPU_PF_STATE_CMD_TRACK_START] = "dirty log start",
+		[VGPU_PF_STATE_CMD_DIRTY] = "dirty log read",
+		[VGPU_PF_STATE_CMD_TRACK_STOP] = "dirty log stop",
 	};
 	u32 res;
 
@@ -105,8 +116,7 @@ static int vgpu_pf_state_cmd(struct vgpu_pf *pf, u32 n, u32 cmd)
 	res = readl(pf->regs + VGPU_PF_REG_STATE_RESULT);
 	if (res == VGPU_PF_STATE_OK)
 		return 0;
-	dev_err(&pf->pdev->dev, "VF %u: state %s failed: %s (%u)\n", n,
-		cmd == VGPU_PF_STATE_CMD_SAVE ? "save" : "load",
+	dev_err(&pf->pdev->dev, "VF %u: %s failed: %s (%u)\n", n, name[cmd],
 		res < ARRAY_SIZE(why) && why[res] ? why[res] : "unknown result",
 		res);
 	return res == VGPU_PF_STATE_ERR_INVALID ? -EINVAL : -EIO;
@@ -225,6 +235,120 @@ static int vgpu_pf_mig_load_state(struct vgpu_vfio_mig *mig,
 	return vgpu_pf_state_xfer(vgpu_pf_mig_vf(mig), st, NULL);
 }
 
+/*
+ * Pre-copy (interface 1.2): the device logs the window pages written, by
+ * the VM through BAR2 or by the VF's commands; @dirty holds the pages to
+ * send, all of them at first, and takes in the device's log whenever it
+ * has no page left to offer from where the saver looks.
+ */
+static int vgpu_pf_mig_track_start(struct vgpu_vfio_mig *mig)
+{
+	struct vgpu_pf_vf *v = vgpu_pf_mig_vf(mig);
+	unsigned long nr = mig->vgpu->mem_size >> PAGE_SHIFT;
+	struct vgpu_pf *pf = v->pf;
+	unsigned long *map;
+	int err;
+
+	map = bitmap_alloc(nr, GFP_KERNEL);
+	if (!map)
+		return -ENOMEM;
+	bitmap_fill(map, nr);
+	mutex_lock(&pf->mig_lock);
+	err = vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_TRACK_START);
+	if (!err) {
+		swap(v->dirty, map);
+		v->dirty_pages = nr;
+	}
+	mutex_unlock(&pf->mig_lock);
+	bitmap_free(map);
+	return err;
+}
+
+static void vgpu_pf_mig_track_stop(struct vgpu_vfio_mig *mig)
+{
+	struct vgpu_pf_vf *v = vgpu_pf_mig_vf(mig);
+	struct vgpu_pf *pf = v->pf;
+
+	mutex_lock(&pf->mig_lock);
+	vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_TRACK_STOP);
+	bitmap_free(v->dirty);
+	v->dirty = NULL;
+	v->dirty_pages = 0;
+	mutex_unlock(&pf->mig_lock);
+}
+
+/* Move the device's log of VF @v's window into &vgpu_pf_vf.dirty. */
+static int vgpu_pf_dirty_sync(struct vgpu_pf_vf *v)
+{
+	struct vgpu_pf *pf = v->pf;
+	unsigned long first, n, i;
+	u64 w;
+	int err;
+
+	lockdep_assert_held(&pf->mig_lock);
+	for (first = 0; first < v->dirty_pages;
+	     first += VGPU_PF_DIRTY_CHUNK_PAGES) {
+		writel(first, pf->regs + VGPU_PF_REG_STATE_ARG);
+		err = vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_DIRTY);
+		if (err)
+			return err;
+		if (!readl(pf->regs + VGPU_PF_REG_STATE_COUNT))
+			continue;
+		n = min_t(unsigned long, v->dirty_pages - first,
+			  VGPU_PF_DIRTY_CHUNK_PAGES);
+		memcpy_fromio(pf->state_img, pf->regs + VGPU_PF_STATE_PAGE,
+			      DIV_ROUND_UP(n, 64) * 8);
+		for (i = 0; i < DIV_ROUND_UP(n, 64); i++) {
+			w = get_unaligned_le64(pf->state_img + 8 * i);
+			for (; w; w &= w - 1)
+				if (first + 64 * i + __ffs64(w) < v->dirty_pages)
+					set_bit(first + 64 * i + __ffs64(w),
+						v->dirty);
+		}
+	}
+	return 0;
+}
+
+static unsigned long vgpu_pf_mig_take_dirty(struct vgpu_vfio_mig *mig,
+					    unsigned long start,
+					    unsigned long max,
+					    unsigned long *first)
+{
+	struct vgpu_pf_vf *v = vgpu_pf_mig_vf(mig);
+	struct vgpu_pf *pf = v->pf;
+	unsigned long n;
+
+	mutex_lock(&pf->mig_lock);
+	n = vgpu_bitmap_take_run(v->dirty, v->dirty_pages, start, max, first);
+	/*
+	 * None left from @start: what the device logged meanwhile. Should the
+	 * log not be read, every page is sent again rather than one lost.
+	 */
+	if (!n && vgpu_pf_dirty_sync(v))
+		bitmap_fill(v->dirty, v->dirty_pages);
+	if (!n)
+		n = vgpu_bitmap_take_run(v->dirty, v->dirty_pages, start, max,
+					 first);
+	mutex_unlock(&pf->mig_lock);
+	return n;
+}
+
+static unsigned long vgpu_pf_mig_dirty_count(struct vgpu_vfio_mig *mig,
+					     unsigned long from,
+					     unsigned long to)
+{
+	struct vgpu_pf_vf *v = vgpu_pf_mig_vf(mig);
+	struct vgpu_pf *pf = v->pf;
+	unsigned long n;
+
+	mutex_lock(&pf->mig_lock);
+	if (vgpu_pf_dirty_sync(v))
+		bitmap_fill(v->dirty, v->dirty_pages);
+	n = bitmap_weight(v->dirty, to) - bitmap_weight(v->dirty, from);
+	mutex_unlock(&pf->mig_lock);
+	return n;
+}
+
 /* A failed resume: the window zeroed, the registers as after a reset. */
 static void vgpu_pf_mig_reset(struct vgpu_vfio_mig *mig)
 {
@@ -239,12 +363,8 @@ static void vgpu_pf_mig_reset(struct vgpu_vfio_mig *mig)
 	kfree(st);
 }
 
-/*
- * How the migration layer reaches a VF's state. Exported for the vfio-pci
- * variant driver, which gives them to vgpu_vfio_mig_init() with the vGPU
- * that vgpu_pf_vf_vgpu() returned.
- */
-const struct vgpu_vfio_mig_ops vgpu_pf_mig_ops = {
+/* How the migration layer reaches a VF's state: without pre-copy (1.1) */
+static const struct vgpu_vfio_mig_ops vgpu_pf_mig_ops = {
 	.ident = vgpu_pf_mig_ident,
 	.read_pages = vgpu_pf_mig_read_pages,
 	.write_page = vgpu_pf_mig_write_page,
@@ -252,7 +372,36 @@ const struct vgpu_vfio_mig_ops vgpu_pf_mig_ops = {
 	.load_state = vgpu_pf_mig_load_state,
 	.reset = vgpu_pf_mig_reset,
 };
-EXPORT_SYMBOL_GPL(vgpu_pf_mig_ops);
+
+/* ... and with it (1.2) */
+static const struct vgpu_vfio_mig_ops vgpu_pf_mig_track_ops = {
+	.ident = vgpu_pf_mig_ident,
+	.track_start = vgpu_pf_mig_track_start,
+	.track_stop = vgpu_pf_mig_track_stop,
+	.take_dirty = vgpu_pf_mig_take_dirty,
+	.dirty_count = vgpu_pf_mig_dirty_count,
+	.read_pages = vgpu_pf_mig_read_pages,
+	.write_page = vgpu_pf_mig_write_page,
+	.save_state = vgpu_pf_mig_save_state,
+	.load_state = vgpu_pf_mig_load_state,
+	.reset = vgpu_pf_mig_reset,
+};
+
+/**
+ * vgpu_pf_vf_mig_ops() - how the migration layer reaches a VF's state
+ * @vgpu: a VF's vGPU, from vgpu_pf_vf_vgpu()
+ *
+ * For the vfio-pci variant driver, which gives them to vgpu_vfio_mig_init().
+ *
+ * Return: the operations, with pre-copy if the device logs written pages.
+ */
+const struct vgpu_vfio_mig_ops *vgpu_pf_vf_mig_ops(struct vgpu *vgpu)
+{
+	struct vgpu_pf_vf *v = container_of(vgpu, struct vgpu_pf_vf, vgpu);
+
+	return v->pf->can_track ? &vgpu_pf_mig_track_ops : &vgpu_pf_mig_ops;
+}
+EXPORT_SYMBOL_GPL(vgpu_pf_vf_mig_ops);
 
 /**
  * vgpu_pf_mig_init() - find out whether the PF can save and restore VFs
@@ -291,5 +440,10 @@ int vgpu_pf_mig_init(struct vgpu_pf *pf)
 		return -ENOMEM;
 	lo_hi_writeq(0, pf->regs + VGPU_PF_REG_APERTURE_BASE);
 	pf->aperture_base = 0;
+	pf->can_track = (version & 0xffff) >= 2;
+	if (!pf->can_track)
+		dev_info(&pdev->dev,
+			 "interface %u.%u: VFs migrate without pre-copy (1.2 logs written pages)\n",
+			 version >> 16, version & 0xffff);
 	return 0;
 }

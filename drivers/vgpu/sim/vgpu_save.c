@@ -64,17 +64,12 @@ void vgpu_sim_window_written(struct vgpu_sim_fn *sf, u64 off, u64 len)
 unsigned long vgpu_sim_take_dirty(struct vgpu_sim_fn *sf, unsigned long from,
 				  unsigned long max, unsigned long *first)
 {
-	unsigned long p = find_next_bit(sf->dirty, sf->nr_pages, from);
-	unsigned long end;
+	unsigned long n = vgpu_bitmap_take_run(sf->dirty, sf->nr_pages, from,
+					       max, first);
 
-	if (p >= sf->nr_pages)
-		return 0;
-	end = find_next_zero_bit(sf->dirty, min(sf->nr_pages, p + max), p);
-	bitmap_clear(sf->dirty, p, end - p);
 	/* Clear the bits before the pages are read. */
 	smp_mb__after_atomic();
-	*first = p;
-	return end - p;
+	return n;
 }
 
 /**

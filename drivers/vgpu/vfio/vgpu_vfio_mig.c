@@ -121,17 +121,9 @@ static unsigned long vgpu_vfio_mig_take(struct vgpu_vfio_mig_file *f,
 					unsigned long start, unsigned long max,
 					unsigned long *first)
 {
-	unsigned long end;
-
 	if (!f->unsent)
 		return f->mig->ops->take_dirty(f->mig, start, max, first);
-	*first = find_next_bit(f->unsent, f->nr_pages, start);
-	if (*first >= f->nr_pages)
-		return 0;
-	end = find_next_zero_bit(f->unsent, min(f->nr_pages, *first + max),
-				 *first);
-	bitmap_clear(f->unsent, *first, end - *first);
-	return end - *first;
+	return vgpu_bitmap_take_run(f->unsent, f->nr_pages, start, max, first);
 }
 
 /* Pages still to send in [@from, @to). */
@@ -397,12 +389,21 @@ static const struct file_operations vgpu_vfio_mig_fops = {
 	.release = vgpu_vfio_mig_release,
 };
 
+/* A saving session ends: the frontend may stop tracking writes. */
+static void vgpu_vfio_mig_track_stop(struct vgpu_vfio_mig *mig,
+				     struct vgpu_vfio_mig_file *f)
+{
+	if (f->saving && mig->ops->track_start && mig->ops->track_stop)
+		mig->ops->track_stop(mig);
+}
+
 static struct file *vgpu_vfio_mig_file_open(struct vgpu_vfio_mig *mig,
 					    bool saving)
 {
 	struct vgpu_vfio_mig_file *f;
 	struct vgpu_mig_ident id;
 	struct file *filp;
+	int err;
 
 	mig->ops->ident(mig, &id);
 	f = vgpu_alloc(kvzalloc(sizeof(*f), GFP_KERNEL));
@@ -432,15 +433,21 @@ static struct file *vgpu_vfio_mig_file_open(struct vgpu_vfio_mig *mig,
 			goto nomem;
 		vgpu_mig_rx_init(f->rx, &id);
 	}
+	if (saving && mig->ops->track_start) {
+		err = mig->ops->track_start(mig);
+		if (err) {
+			vgpu_vfio_mig_file_free(f);
+			return ERR_PTR(err);
+		}
+	}
 	filp = anon_inode_getfile("[vgpu-migration]", &vgpu_vfio_mig_fops, f,
 				  saving ? O_RDONLY : O_WRONLY);
 	if (IS_ERR(filp)) {
+		vgpu_vfio_mig_track_stop(mig, f);
 		vgpu_vfio_mig_file_free(f);
 		return filp;
 	}
 	stream_open(filp->f_inode, filp);
-	if (saving && mig->ops->track_start)
-		mig->ops->track_start(mig);
 	/* The VMM may close the file before the session ends: keep it. */
 	f->filp = get_file(filp);
 	mig->file = f;
@@ -461,6 +468,7 @@ static void vgpu_vfio_mig_file_end(struct vgpu_vfio_mig *mig)
 	mutex_lock(&f->lock);
 	f->disabled = true;
 	mutex_unlock(&f->lock);
+	vgpu_vfio_mig_track_stop(mig, f);
 	mig->file = NULL;
 	fput(f->filp);
 }

@@ -23,8 +23,10 @@ struct vgpu_vfio_mig_file;
  * struct vgpu_vfio_mig_ops - a frontend's access to its vGPU's state
  * @ident: what the vGPU must match to take a saved state
  * @track_start: from now on, count every window page as written (a saving
- *		 session begins). NULL if the frontend does not track writes:
- *		 then only STOP_COPY is offered, and every page is sent once
+ *		 session begins); 0 or a negative errno, which fails the
+ *		 session. NULL if the frontend does not track writes: then
+ *		 only STOP_COPY is offered, and every page is sent once
+ * @track_stop: the saving session ended; NULL if there is nothing to stop
  * @take_dirty: find up to @max pages written since they were last taken,
  *		from page @start on, in one run: set *@first to the first and
  *		clear them; return how many (0: none from @start)
@@ -42,7 +44,8 @@ struct vgpu_vfio_mig_file;
  */
 struct vgpu_vfio_mig_ops {
 	void (*ident)(struct vgpu_vfio_mig *mig, struct vgpu_mig_ident *id);
-	void (*track_start)(struct vgpu_vfio_mig *mig);
+	int (*track_start)(struct vgpu_vfio_mig *mig);
+	void (*track_stop)(struct vgpu_vfio_mig *mig);
 	unsigned long (*take_dirty)(struct vgpu_vfio_mig *mig,
 				    unsigned long start, unsigned long max,
 				    unsigned long *first);

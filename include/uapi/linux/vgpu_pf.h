@@ -42,11 +42,13 @@
 #define VGPU_PF_REG_STATE_VF		0x050	/* RW: VF the state page is of */
 #define VGPU_PF_REG_STATE_CMD		0x054	/* WO: VGPU_PF_STATE_CMD_* */
 #define VGPU_PF_REG_STATE_RESULT	0x058	/* RO: VGPU_PF_STATE_* of the last command */
+#define VGPU_PF_REG_STATE_ARG		0x05c	/* RW: 1.2: DIRTY's first page */
 #define VGPU_PF_REG_APERTURE_BASE	0x060	/* RW 64: device memory BAR2 shows */
+#define VGPU_PF_REG_STATE_COUNT		0x068	/* RO: 1.2: pages DIRTY reported */
 
 #define VGPU_PF_ID_MAGIC		0x46504756 /* "VGPF" */
 #define VGPU_PF_VERSION_MAJOR		1
-#define VGPU_PF_VERSION_MINOR		1
+#define VGPU_PF_VERSION_MINOR		2
 
 #define VGPU_PF_IRQ_ENGINE		(1u << 0) /* an engine run ended */
 #define VGPU_PF_IRQ_EVENT		(1u << 1) /* a VF has an event */
@@ -82,11 +84,30 @@
 #define VGPU_PF_STATE_CMD_SAVE		1
 #define VGPU_PF_STATE_CMD_LOAD		2
 
+/*
+ * 1.2: dirty page logs. TRACK_START clears the log of VF STATE_VF and from
+ * then on records every VGPU_PF_DIRTY_PAGE_SIZE page of its window that is
+ * written: by a CPU through the VF's BAR2, by the VF's commands, by a scrub
+ * or a reset. DIRTY puts the log of window pages [STATE_ARG, STATE_ARG +
+ * VGPU_PF_DIRTY_CHUNK_PAGES) into the state page (bit i % 8 of byte i / 8:
+ * page STATE_ARG + i), clears it, and sets STATE_COUNT to the pages it
+ * reported; STATE_ARG must be a multiple of VGPU_PF_DIRTY_CHUNK_PAGES inside
+ * the window. TRACK_STOP ends the log; unprovisioning the VF and a PF reset
+ * end it too. None of them needs the VF off the engines.
+ */
+#define VGPU_PF_STATE_CMD_TRACK_START	3
+#define VGPU_PF_STATE_CMD_DIRTY		4
+#define VGPU_PF_STATE_CMD_TRACK_STOP	5
+
+#define VGPU_PF_DIRTY_PAGE_SIZE		0x1000
+#define VGPU_PF_DIRTY_CHUNK_PAGES	(VGPU_PF_STATE_PAGE_SIZE * 8)
+
 #define VGPU_PF_STATE_OK		0
 #define VGPU_PF_STATE_ERR_VF		1 /* no such VF, or not provisioned */
 #define VGPU_PF_STATE_ERR_BUSY		2 /* the VF is on an engine */
 #define VGPU_PF_STATE_ERR_INVALID	3 /* LOAD: the image is not a state */
 #define VGPU_PF_STATE_ERR_CMD		4 /* unknown STATE_CMD */
+#define VGPU_PF_STATE_ERR_TRACK		5 /* DIRTY: the VF's log is off */
 
 /* The state image, little endian; bytes after VGPU_PF_ST_END are 0. */
 #define VGPU_PF_ST_RING_BASE		0x000	/* 64: VGPU_REG_RING_BASE */

@@ -9,7 +9,8 @@
  *
  * A VF of the vgpu PF (5e5e:0001) bound to this driver instead of vfio-pci
  * behaves as it would under vfio-pci (it is vfio-pci-core underneath) and
- * in addition offers VFIO migration v2 (STOP_COPY and P2P) when it has a
+ * in addition offers VFIO migration v2 (STOP_COPY and P2P, and PRE_COPY
+ * where the device logs written pages, PF interface 1.2) when it has a
  * profile and its PF can save and restore VFs (PF interface 1.1). The
  * migration state machine and stream are those of mdev vGPUs
  * (drivers/vgpu/vfio); the PF driver in vgpu.ko reads and writes the VF's
@@ -150,7 +151,7 @@ static int vgpu_vfio_pci_probe(struct pci_dev *pdev,
 	vgpu = vgpu_pf_vf_vgpu(pdev);
 	if (vgpu) {
 		vgpu_vfio_mig_init(&v->mig, &v->core.vdev, vgpu,
-				   &vgpu_pf_mig_ops);
+				   vgpu_pf_vf_mig_ops(vgpu));
 		v->migratable = true;
 	} else {
 		dev_info(&pdev->dev,
