@@ -1194,6 +1194,109 @@ TEST_F(pf, bar2_window_and_beyond)
 	EXPECT_TRUE(all_bytes(win(d), size, 0));
 }
 
+/* ---- Dirty page logs (1.2) ---------------------------------------------- */
+
+/* STATE_CMD @cmd on VF @n with STATE_ARG @arg: its STATE_RESULT. */
+static __u32 state_cmd(unsigned int n, __u32 cmd, __u32 arg)
+{
+	wr32(VGPU_PF_REG_STATE_VF, n);
+	wr32(VGPU_PF_REG_STATE_ARG, arg);
+	wr32(VGPU_PF_REG_STATE_CMD, cmd);
+	return rd32(VGPU_PF_REG_STATE_RESULT);
+}
+
+/*
+ * DIRTY of VF @n's first chunk, its log copied to @log (one bit per page):
+ * the pages reported, or -STATE_RESULT.
+ */
+static int dirty_log(unsigned int n, __u8 *log)
+{
+	__u32 res = state_cmd(n, VGPU_PF_STATE_CMD_DIRTY, 0);
+	unsigned int i, w, count = 0;
+
+	if (res)
+		return -(int)res;
+	for (i = 0; i < VGPU_PF_STATE_PAGE_SIZE; i += 4) {
+		w = rd32(VGPU_PF_STATE_PAGE + i);
+		memcpy(log + i, &w, 4);
+		count += __builtin_popcount(w);
+	}
+	if (count != rd32(VGPU_PF_REG_STATE_COUNT))
+		return -1000;
+	return count;
+}
+
+static bool page_dirty(const __u8 *log, __u64 off)
+{
+	return log[off / 4096 / 8] & (1u << (off / 4096 % 8));
+}
+
+TEST_F(pf, dirty_log_records_every_writer)
+{
+	const unsigned int pages = WIN_SIZE / 4096;
+	__u8 log[VGPU_PF_STATE_PAGE_SIZE];
+	struct vgpu_dev *d;
+	__u64 off;
+
+	ASSERT_EQ(0, vf_provision_std(1, 0x1));
+	ASSERT_EQ(0, vf_provision_std(2, 0x1));
+	ASSERT_EQ(0, open_vf(self->vf, 1));
+	ASSERT_EQ(0, open_vf(self->vf, 2));
+	d = self->vf[1];
+	/* Refusals. */
+	EXPECT_EQ(VGPU_PF_STATE_ERR_TRACK,
+		  state_cmd(1, VGPU_PF_STATE_CMD_DIRTY, 0));
+	EXPECT_EQ(VGPU_PF_STATE_ERR_CMD, state_cmd(1, 6, 0));
+	EXPECT_EQ(VGPU_PF_STATE_ERR_VF,
+		  state_cmd(3, VGPU_PF_STATE_CMD_TRACK_START, 0));
+	EXPECT_EQ(VGPU_PF_STATE_ERR_VF,
+		  state_cmd(0, VGPU_PF_STATE_CMD_TRACK_START, 0));
+	ASSERT_EQ(0, state_cmd(1, VGPU_PF_STATE_CMD_TRACK_START, 0));
+	EXPECT_EQ(VGPU_PF_STATE_ERR_INVALID,
+		  state_cmd(1, VGPU_PF_STATE_CMD_DIRTY, 1));
+	EXPECT_EQ(VGPU_PF_STATE_ERR_INVALID,
+		  state_cmd(1, VGPU_PF_STATE_CMD_DIRTY,
+			    VGPU_PF_DIRTY_CHUNK_PAGES));
+	EXPECT_EQ(0, dirty_log(1, log));
+
+	/* CPU writes through BAR2, reported once; VF 2's are not VF 1's. */
+	mmio_wr32(win(d) + DATA_OFF + 5 * 4096 + 8, 1);
+	mmio_wr32(win(d) + WIN_SIZE - 4, 2);
+	mmio_wr32(win(self->vf[2]) + DATA_OFF, 3);
+	EXPECT_EQ(2, dirty_log(1, log));
+	EXPECT_TRUE(page_dirty(log, DATA_OFF + 5 * 4096));
+	EXPECT_TRUE(page_dirty(log, WIN_SIZE - 4096));
+	EXPECT_EQ(0, log[pages / 8]);
+	EXPECT_EQ(0, dirty_log(1, log));
+
+	/* The VF's commands: four units of FILL and the fence. */
+	ASSERT_EQ(0, queue_fills(d, 1, 4 * UNIT_BYTES, 1));
+	EXPECT_LE(0, dirty_log(1, log));	/* the ring entries written */
+	EXPECT_EQ(0, eng_run(0, 1, 10000000000ULL));
+	EXPECT_LE(4 * UNIT_BYTES / 4096 + 1, dirty_log(1, log));
+	for (off = DATA_OFF; off < DATA_OFF + 4 * UNIT_BYTES; off += 4096)
+		ASSERT_TRUE(page_dirty(log, off)) TH_LOG("page %#llx", off);
+	EXPECT_TRUE(page_dirty(log, FENCE_OFF));
+	EXPECT_FALSE(page_dirty(log, WIN_SIZE - 4096));
+
+	/* A scrub writes every page. */
+	vf_wr32(1, VGPU_PF_VF_SCRUB, VGPU_PF_SCRUB_MAGIC);
+	EXPECT_EQ(pages, dirty_log(1, log));
+
+	/* TRACK_STOP, unprovisioning and a new TRACK_START. */
+	EXPECT_EQ(0, state_cmd(1, VGPU_PF_STATE_CMD_TRACK_STOP, 0));
+	EXPECT_EQ(VGPU_PF_STATE_ERR_TRACK,
+		  state_cmd(1, VGPU_PF_STATE_CMD_DIRTY, 0));
+	ASSERT_EQ(0, state_cmd(1, VGPU_PF_STATE_CMD_TRACK_START, 0));
+	mmio_wr32(win(d) + DATA_OFF, 4);
+	ASSERT_EQ(0, state_cmd(1, VGPU_PF_STATE_CMD_TRACK_START, 0));
+	EXPECT_EQ(0, dirty_log(1, log));	/* START clears the log */
+	vf_wr32(1, VGPU_PF_VF_CTRL, 0);
+	ASSERT_EQ(0, vf_provision_std(1, 0x1));
+	EXPECT_EQ(VGPU_PF_STATE_ERR_TRACK,
+		  state_cmd(1, VGPU_PF_STATE_CMD_DIRTY, 0));
+}
+
 TEST_F(pf, flr_zeroes_window_and_tells_pf)
 {
 	struct vgpu_dev *d;
