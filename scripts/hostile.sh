@@ -62,23 +62,32 @@ vm_suite() {
 	return $rc
 }
 
+# run_timed NAME MINUTES [--minutes N] [--seed S] [--stock]: run
+# selftests/vgpu_NAME_test for N minutes (default MINUTES), its budget and
+# seed in VGPU_<NAME>_SECONDS and VGPU_<NAME>_SEED, in out/NAME/.
+run_timed() {
+	local name=$1 minutes=$2 seed= stock=0 var envs
+	shift 2
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--minutes) minutes=$2; shift 2 ;;
+		--seed) seed=$2; shift 2 ;;
+		--stock) stock=1; shift ;;
+		*) echo "usage: $name.sh [--minutes N] [--seed S] [--stock]" >&2
+		   return 2 ;;
+		esac
+	done
+	case $minutes in
+	'' | *[!0-9]*) echo "$name.sh: --minutes takes a whole number" >&2
+		       return 2 ;;
+	esac
+	var=VGPU_$(echo "$name" | tr a-z A-Z)
+	envs=("${var}_SECONDS=$((minutes * 60))")
+	[ -n "$seed" ] && envs+=("${var}_SEED=$seed")
+	vm_suite "$top/out/$name" "$stock" $((minutes * 60 + 600)) \
+		"selftests/vgpu_${name}_test" "${envs[@]}"
+}
+
 [ "${HOSTILE_LIB:-0}" = 1 ] && return 0
 
-minutes=10
-seed=
-stock=0
-while [ $# -gt 0 ]; do
-	case $1 in
-	--minutes) minutes=$2; shift 2 ;;
-	--seed) seed=$2; shift 2 ;;
-	--stock) stock=1; shift ;;
-	*) echo "usage: $0 [--minutes N] [--seed S] [--stock]" >&2; exit 2 ;;
-	esac
-done
-case $minutes in
-'' | *[!0-9]*) echo "hostile.sh: --minutes takes a whole number" >&2; exit 2 ;;
-esac
-envs=(VGPU_HOSTILE_SECONDS=$((minutes * 60)))
-[ -n "$seed" ] && envs+=(VGPU_HOSTILE_SEED="$seed")
-vm_suite "$top/out/hostile" "$stock" $((minutes * 60 + 600)) \
-	selftests/vgpu_hostile_test "${envs[@]}"
+run_timed hostile 10 "$@"

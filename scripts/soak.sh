@@ -19,21 +19,4 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/hostile.sh
 HOSTILE_LIB=1 . "$top/scripts/hostile.sh"
 
-minutes=30
-seed=
-stock=0
-while [ $# -gt 0 ]; do
-	case $1 in
-	--minutes) minutes=$2; shift 2 ;;
-	--seed) seed=$2; shift 2 ;;
-	--stock) stock=1; shift ;;
-	*) echo "usage: $0 [--minutes N] [--seed S] [--stock]" >&2; exit 2 ;;
-	esac
-done
-case $minutes in
-'' | *[!0-9]*) echo "soak.sh: --minutes takes a whole number" >&2; exit 2 ;;
-esac
-envs=(VGPU_SOAK_SECONDS=$((minutes * 60)))
-[ -n "$seed" ] && envs+=(VGPU_SOAK_SEED="$seed")
-vm_suite "$top/out/soak" "$stock" $((minutes * 60 + 600)) \
-	selftests/vgpu_soak_test "${envs[@]}"
+run_timed soak 30 "$@"
