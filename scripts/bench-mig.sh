@@ -22,12 +22,10 @@ if [ "${1:-}" = --in-vm ]; then
 	ko=$2
 	bench=$3
 	shift 3
-	for m in vfio vfio_iommu_type1 mdev; do
-		modprobe "$m"
-	done
-	insmod "$(dirname "$ko")/vgpu_lib.ko"
+	# shellcheck source=scripts/bench-vm-lib.sh
+	. "$top/scripts/bench-vm-lib.sh"
 	# shellcheck disable=SC2086 # one word per module parameter
-	insmod "$ko" $params
+	bench_load "$ko" $params
 	vf=()
 	for d in /sys/bus/pci/devices/*; do
 		[ "$(cat "$d/vendor") $(cat "$d/device")" != "0x5e5e 0x0002" ] ||

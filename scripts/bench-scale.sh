@@ -25,20 +25,13 @@ if [ "${1:-}" = --in-vm ]; then
 	ko=$2
 	bench=$3
 	shift 3
-	for m in vfio vfio_iommu_type1 mdev; do
-		modprobe "$m"
-	done
-	insmod "$(dirname "$ko")/vgpu_lib.ko"
+	# shellcheck source=scripts/bench-vm-lib.sh
+	. "$top/scripts/bench-vm-lib.sh"
 	# shellcheck disable=SC2086 # one word per module parameter
-	insmod "$ko" $params
+	bench_load "$ko" $params
 	rc=0
 	"$bench" "$@" || rc=$?
-	for f in /sys/bus/mdev/devices/*/remove; do
-		if [ -e "$f" ]; then
-			echo 1 > "$f"
-		fi
-	done
-	rmmod vgpu
+	bench_unload
 	exit "$rc"
 fi
 

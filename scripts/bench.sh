@@ -27,11 +27,9 @@ if [ "${1:-}" = --in-vm ]; then
 	type=$4
 	peer=$5
 	shift 5
-	for m in vfio vfio_iommu_type1 mdev; do
-		modprobe "$m"
-	done
-	insmod "$(dirname "$ko")/vgpu_lib.ko"
-	insmod "$ko"
+	# shellcheck source=scripts/bench-vm-lib.sh
+	. "$top/scripts/bench-vm-lib.sh"
+	bench_load "$ko"
 	uuid=$(cat /proc/sys/kernel/random/uuid)
 	echo "$uuid" > "/sys/class/vgpu/vgpu0/mdev_supported_types/vgpu-$type/create"
 	if [ "$peer" = 1 ]; then
@@ -43,9 +41,7 @@ if [ "${1:-}" = --in-vm ]; then
 	fi
 	rc=0
 	"$bench" -u "$uuid" "$@" || rc=$?
-	echo 1 > "/sys/bus/mdev/devices/$uuid/remove"
-	[ "$peer" = 0 ] || echo 1 > "/sys/bus/mdev/devices/$peer/remove"
-	rmmod vgpu
+	bench_unload
 	exit "$rc"
 fi
 
