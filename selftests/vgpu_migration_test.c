@@ -14,7 +14,7 @@
 
 #include "kselftest_harness.h"
 #include "vgpu_test.h"
-#include "vgpu_test_gemm.h"
+#include "vgpu_test_mig.h"
 
 #define RING_OFF	0
 #define A_OFF		0x100000
@@ -132,10 +132,10 @@ TEST_F(mig, offers_migration_v2_with_precopy)
 
 TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 {
-	long long pre = 0, stop, src_cmds, dst_cmds, n, busy;
+	long long pre = 0, stop, src_cmds, dst_cmds, busy;
 	struct vfio_precopy_info info;
 	struct vgpu_mig_stream s = { 0 };
-	int dfd, rfd, i, round;
+	int dfd, rfd, i;
 	struct timespec t0, t1;
 	unsigned char *d;
 
@@ -148,18 +148,7 @@ TEST_F_TIMEOUT(mig, live_migration_of_a_busy_vgpu_is_exact, 600)
 	 * through the mapping, including pages already sent.
 	 */
 	d = (unsigned char *)self->src->window + D_OFF;
-	for (round = 0; round < 4; round++) {
-		for (i = 0; i < D_PAGES; i++)
-			d[i * 4096 + round] = 0xa0 + round + i;
-		n = vgpu_mig_read(dfd, &s);
-		ASSERT_LE(0, n) TH_LOG("pre-copy read: %s", strerror(-n));
-		pre += n;
-		ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
-		TH_LOG("pre-copy round %d: %lld bytes, initial %llu dirty %llu",
-		       round, n, (unsigned long long)info.initial_bytes,
-		       (unsigned long long)info.dirty_bytes);
-		EXPECT_EQ(0, info.initial_bytes);
-	}
+	ASSERT_EQ(0, vgpu_precopy_passes(dfd, &s, d, D_PAGES, 4, &pre));
 	/* Written after its last pre-copy read: only stop-copy has it. */
 	for (i = 0; i < D_PAGES; i++)
 		d[i * 4096 + 100] = 0x55 ^ i;

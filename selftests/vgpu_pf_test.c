@@ -22,7 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "vgpu_test.h"
-#include "vgpu_test_gemm.h"
+#include "vgpu_test_mig.h"
 
 /*
  * The model's defaults: 512 MiB, 8 engines, 4 VFs, 128 MiB VF BAR2.
@@ -606,10 +606,25 @@ static int load_vf(struct _test_data_pf *self, int n,
 	return ret;
 }
 
+/* VF 2 took over VF 1's GEMMs: it completes them, each exactly once. */
+static void target_completes(struct __test_metadata *_metadata,
+			     struct _test_data_pf *self, long long src_cmds)
+{
+	long long dst_cmds;
+
+	vgpu_adopt_ring(self->d[2], self->d[1]);
+	ASSERT_EQ(0, vgpu_wait_fence(self->d[2], MGEMM, 120000));
+	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->d[2], &mwork));
+	dst_cmds = vnum(self, 2, "commands");
+	EXPECT_EQ(2 * MGEMM, src_cmds + dst_cmds)
+		TH_LOG("source %lld + target %lld", src_cmds, dst_cmds);
+	EXPECT_EQ(2 * MGEMM, vgpu_read64(self->d[2], VGPU_REG_COMPLETED));
+}
+
 TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 {
 	struct vgpu_mig_stream s = { 0 };
-	long long len, src_cmds, dst_cmds;
+	long long len, src_cmds;
 	struct timespec t0, t1;
 	char state[32];
 	int kmsg, i, ret;
@@ -649,14 +664,7 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 	ASSERT_EQ(0, load_vf(self, 2, &s));
 	ASSERT_EQ(0, vgpu_mig_set(self->d[2], VFIO_DEVICE_STATE_RUNNING, NULL));
 	EXPECT_TRUE(kmsg_find(kmsg, "migration: state restored"));
-	vgpu_adopt_ring(self->d[2], self->d[1]);
-	ASSERT_EQ(0, vgpu_wait_fence(self->d[2], MGEMM, 120000));
-	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->d[2], &mwork));
-	/* Each command ran exactly once, on one VF or the other. */
-	dst_cmds = vnum(self, 2, "commands");
-	EXPECT_EQ(2 * MGEMM, src_cmds + dst_cmds)
-		TH_LOG("source %lld + target %lld", src_cmds, dst_cmds);
-	EXPECT_EQ(2 * MGEMM, vgpu_read64(self->d[2], VGPU_REG_COMPLETED));
+	target_completes(_metadata, self, src_cmds);
 	/* The target takes new work; the source, closed, is scrubbed. */
 	compute_exact(_metadata, self->d[2], 0x600d);
 	vgpu_dev_close(self->d[1]);
@@ -676,10 +684,10 @@ TEST_F_TIMEOUT(pf, vf_migration_through_the_pf_is_exact, 300)
 
 TEST_F_TIMEOUT(pf, vf_live_migration_pre_copies_the_window, 300)
 {
-	long long pre = 0, stop, n, src_cmds, dst_cmds;
+	long long pre = 0, stop, src_cmds;
 	struct vgpu_mig_stream s = { 0 };
 	struct vfio_precopy_info info;
-	int dfd, rfd, round, i, ret;
+	int dfd, i, ret;
 	unsigned char *d;
 
 	ret = open_migratable(self, 2, "ts");
@@ -693,15 +701,7 @@ TEST_F_TIMEOUT(pf, vf_live_migration_pre_copies_the_window, 300)
 				  &dfd));
 	/* "The guest" writes pages through BAR2, some already sent. */
 	d = (unsigned char *)self->d[1]->window + D_OFF;
-	for (round = 0; round < 3; round++) {
-		for (i = 0; i < D_PAGES; i++)
-			d[i * 4096 + round] = 0xa0 + round + i;
-		n = vgpu_mig_read(dfd, &s);
-		ASSERT_LE(0, n) TH_LOG("pre-copy read: %s", strerror(-n));
-		pre += n;
-		ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
-		EXPECT_EQ(0, info.initial_bytes);
-	}
+	ASSERT_EQ(0, vgpu_precopy_passes(dfd, &s, d, D_PAGES, 3, &pre));
 	for (i = 0; i < D_PAGES; i++)
 		d[i * 4096 + 100] = 0x55 ^ i;
 	ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
@@ -720,17 +720,9 @@ TEST_F_TIMEOUT(pf, vf_live_migration_pre_copies_the_window, 300)
 	EXPECT_GT((long long)self->d[1]->window_size / 4, stop);
 	ASSERT_GT(2 * MGEMM, src_cmds) TH_LOG("the work ended before the stop");
 
-	ASSERT_EQ(0, vgpu_mig_set(self->d[2], VFIO_DEVICE_STATE_RESUMING,
-				  &rfd));
-	ASSERT_EQ(0, vgpu_mig_write(rfd, s.p, s.len, 5 * 4096 + 3));
-	close(rfd);
+	ASSERT_EQ(0, load_vf(self, 2, &s));
 	ASSERT_EQ(0, vgpu_mig_set(self->d[2], VFIO_DEVICE_STATE_RUNNING, NULL));
-	vgpu_adopt_ring(self->d[2], self->d[1]);
-	ASSERT_EQ(0, vgpu_wait_fence(self->d[2], MGEMM, 120000));
-	EXPECT_EQ(0, vgpu_gemm_batch_wrong(self->d[2], &mwork));
-	dst_cmds = vnum(self, 2, "commands");
-	EXPECT_EQ(2 * MGEMM, src_cmds + dst_cmds)
-		TH_LOG("source %lld + target %lld", src_cmds, dst_cmds);
+	target_completes(_metadata, self, src_cmds);
 	d = (unsigned char *)self->d[2]->window + D_OFF;
 	for (i = 0; i < D_PAGES; i++) {
 		ASSERT_EQ(0xa0 + 2 + i, d[i * 4096 + 2]) TH_LOG("page %d", i);

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Verified GEMM batches for the vgpu kselftests: a queue of identical int8
- * GEMMs, each followed by a fence, whose results are checked against the
- * same product computed on the CPU. The migration tests keep such a queue
- * running across the stop and check every result on the other side.
+ * Helpers of the vgpu migration kselftests (mdev vGPUs and VFs): verified
+ * GEMM batches, a queue of identical int8 GEMMs, each followed by a fence,
+ * whose results are checked against the same product computed on the CPU
+ * and which keep running across the stop; pre-copy passes while "the
+ * guest" writes its window; the ring position a VMM carries over.
  */
-#ifndef VGPU_TEST_GEMM_H
-#define VGPU_TEST_GEMM_H
+#ifndef VGPU_TEST_MIG_H
+#define VGPU_TEST_MIG_H
 
 #include <stdlib.h>
 #include <string.h>
@@ -131,4 +132,35 @@ static inline void vgpu_adopt_ring(struct vgpu_dev *to,
 	to->tail = from->tail;
 }
 
-#endif /* VGPU_TEST_GEMM_H */
+/*
+ * @rounds pre-copy passes of the saving data file @dfd into @s; before
+ * each, "the guest" writes byte r of each of the @pages pages at @d with
+ * 0xa0 + r + page (r: the pass). Adds the bytes read to *@pre.
+ * Return: 0 or a negative errno; -EPROTO if the driver still counts
+ * initial bytes after a pass.
+ */
+static inline int vgpu_precopy_passes(int dfd, struct vgpu_mig_stream *s,
+				      unsigned char *d, int pages, int rounds,
+				      long long *pre)
+{
+	struct vfio_precopy_info info;
+	int round, i, ret;
+	long long n;
+
+	for (round = 0; round < rounds; round++) {
+		for (i = 0; i < pages; i++)
+			d[i * 4096 + round] = 0xa0 + round + i;
+		n = vgpu_mig_read(dfd, s);
+		if (n < 0)
+			return n;
+		*pre += n;
+		ret = vgpu_mig_precopy_info(dfd, &info);
+		if (ret)
+			return ret;
+		if (info.initial_bytes)
+			return -EPROTO;
+	}
+	return 0;
+}
+
+#endif /* VGPU_TEST_MIG_H */
