@@ -9,8 +9,11 @@
 #
 # Usage: run_vm_tests.sh [TEST...]
 #   VGPU_KO=/path/to/vgpu.ko  VGPU_KUNIT_KO=/path/to/vgpu_kunit.ko
-#   VGPU_TESTS_EXCLUDE="NAME..."  test binaries to leave out of the default
-#   list (by file name)
+#   VGPU_TESTS_EXCLUDE="NAME... NAME:CASE..."  test binaries to leave out of
+#   the default list (by file name), and cases of a binary to leave out
+#   (passed to it as "-T CASE")
+#   VGPU_TESTS_ONLY="NAME:CASE..."  the only cases of binary NAME to run
+#   ("-t CASE")
 
 here=$(cd "$(dirname "$0")" && pwd)
 : "${VGPU_KO:=$here/../vgpu.ko}"
@@ -34,19 +37,41 @@ count() { # count PASSED FAILED
 	fail=$((fail + $2))
 }
 
+# excluded NAME: whether VGPU_TESTS_EXCLUDE names the whole binary NAME
+excluded() {
+	for x in ${VGPU_TESTS_EXCLUDE:-}; do
+		[ "$x" != "$1" ] || return 0
+	done
+	return 1
+}
+
 if [ $# -eq 0 ]; then
 	for t in "$here"/vgpu_*_test; do
-		case " ${VGPU_TESTS_EXCLUDE:-} " in
-		*" ${t##*/} "*) echo "### ${t##*/}: left out (VGPU_TESTS_EXCLUDE)" ;;
-		*) set -- "$@" "$t" ;;
-		esac
+		if excluded "${t##*/}"; then
+			echo "### ${t##*/}: left out (VGPU_TESTS_EXCLUDE)"
+		else
+			set -- "$@" "$t"
+		fi
 	done
 fi
 out=$(mktemp)
 for t in "$@"; do
 	echo "### $(basename "$t")"
+	args=
+	for x in ${VGPU_TESTS_EXCLUDE:-}; do
+		case $x in
+		"${t##*/}":*) args="$args -T ${x#*:}" ;;
+		esac
+	done
+	for x in ${VGPU_TESTS_ONLY:-}; do
+		case $x in
+		"${t##*/}":*) args="$args -t ${x#*:}" ;;
+		esac
+	done
+	[ -z "$args" ] || echo "# cases selected:$args"
 	t0=$(date +%s)
-	"$t" > "$out" 2>&1
+	# shellcheck disable=SC2086 # one word per option
+	"$t" $args > "$out" 2>&1
 	rc=$?
 	cat "$out"
 	echo "# $(basename "$t"): $(($(date +%s) - t0)) s"
