@@ -48,6 +48,7 @@ FIXTURE(pf) {
 	char parent[16];	/* vgpuN */
 	char vf[MAXVF + 1][32];	/* PCI address of VF n */
 	struct vgpu_dev *d[MAXVF + 1];
+	int mig_fd;		/* a data transfer file, 0 if none */
 };
 
 static char pbuf[PATH_MAX];
@@ -231,6 +232,9 @@ FIXTURE_TEARDOWN(pf)
 
 	if (!self->pf[0])
 		return;
+	/* The file pins vgpu.ko: a test that failed may have left it. */
+	if (self->mig_fd > 0)
+		close(self->mig_fd);
 	for (n = 1; n <= MAXVF; n++)
 		if (self->vf[n][0])
 			close_vf(self, n);
@@ -687,36 +691,45 @@ TEST_F_TIMEOUT(pf, vf_live_migration_pre_copies_the_window, 300)
 	long long pre = 0, stop, src_cmds;
 	struct vgpu_mig_stream s = { 0 };
 	struct vfio_precopy_info info;
-	int dfd, i, ret;
 	unsigned char *d;
+	int i, ret;
 
 	ret = open_migratable(self, 2, "ts");
 	if (ret == -ENOENT)
 		SKIP(return, "no vgpu-vfio-pci.ko next to vgpu.ko");
 	ASSERT_EQ(0, ret);
+	ASSERT_EQ(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_PRE_COPY,
+				  &self->mig_fd));
+	/*
+	 * The first pass sends the whole window; the GEMMs start after it,
+	 * so that they still run at the stop however long it took, and the
+	 * next passes send what they and "the guest" (writing pages through
+	 * BAR2, some of them already sent) changed.
+	 */
+	d = (unsigned char *)self->d[1]->window + D_OFF;
+	ASSERT_EQ(0, vgpu_precopy_passes(self->mig_fd, &s, d, D_PAGES, 1,
+					 &pre));
+	EXPECT_LT((long long)self->d[1]->window_size, pre);
 	ASSERT_EQ(0, vgpu_gemm_batch_queue(self->d[1], &mwork));
 	for (i = 0; i < 5000 && vnum(self, 1, "busy_ns") < 20000000; i++)
 		usleep(1000);
-	ASSERT_EQ(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_PRE_COPY,
-				  &dfd));
-	/* "The guest" writes pages through BAR2, some already sent. */
-	d = (unsigned char *)self->d[1]->window + D_OFF;
-	ASSERT_EQ(0, vgpu_precopy_passes(dfd, &s, d, D_PAGES, 3, &pre));
+	ASSERT_EQ(0, vgpu_precopy_passes(self->mig_fd, &s, d, D_PAGES, 2,
+					 &pre));
 	for (i = 0; i < D_PAGES; i++)
 		d[i * 4096 + 100] = 0x55 ^ i;
-	ASSERT_EQ(0, vgpu_mig_precopy_info(dfd, &info));
+	ASSERT_EQ(0, vgpu_mig_precopy_info(self->mig_fd, &info));
 	EXPECT_LE(D_PAGES * 4096ULL, info.dirty_bytes);
 
 	ASSERT_EQ(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_STOP_COPY,
 				  NULL));
-	stop = vgpu_mig_read(dfd, &s);
+	stop = vgpu_mig_read(self->mig_fd, &s);
 	ASSERT_LT(0, stop);
 	ASSERT_EQ(0, vgpu_mig_set(self->d[1], VFIO_DEVICE_STATE_STOP, NULL));
-	close(dfd);
+	close(self->mig_fd);
+	self->mig_fd = 0;
 	src_cmds = vnum(self, 1, "commands");
 	TH_LOG("window %llu MiB: %lld bytes pre-copy, %lld stop-copy",
 	       self->d[1]->window_size >> 20, pre, stop);
-	EXPECT_LT((long long)self->d[1]->window_size, pre);
 	EXPECT_GT((long long)self->d[1]->window_size / 4, stop);
 	ASSERT_GT(2 * MGEMM, src_cmds) TH_LOG("the work ended before the stop");
 
@@ -725,7 +738,7 @@ TEST_F_TIMEOUT(pf, vf_live_migration_pre_copies_the_window, 300)
 	target_completes(_metadata, self, src_cmds);
 	d = (unsigned char *)self->d[2]->window + D_OFF;
 	for (i = 0; i < D_PAGES; i++) {
-		ASSERT_EQ(0xa0 + 2 + i, d[i * 4096 + 2]) TH_LOG("page %d", i);
+		ASSERT_EQ(0xa0 + 1 + i, d[i * 4096 + 1]) TH_LOG("page %d", i);
 		ASSERT_EQ(0x55 ^ i, d[i * 4096 + 100]) TH_LOG("page %d", i);
 	}
 	free(s.p);
