@@ -100,7 +100,7 @@ Options:
   --repeat N          demo: vgpu-run -r N, commands per job (default 32)
   --policy NAME       sched_policy to set (default: leave the default)
   --out DIR           logs (default $TOP/out/e2e)
-  --timeout SECONDS   per guest (default 720)
+  --timeout SECONDS   per guest (default 960)
   -h, --help          show this help
 EOF
 }
@@ -118,7 +118,7 @@ say() { printf '[%6.1f s] %s\n' "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {
 MODE=demo INITRD="" KERNEL="" VGPU_KO=$TOP/vgpu.ko OUT=$TOP/out/e2e VF_PROFILES=""
 GUEST_QEMU=qemu-system-x86_64
 LOAD_TOOL=$TOP/tools/e2e/vgpu_load NEIGHBOUR=1 PROFILES=split,shared
-SECONDS_=20 POLICY="" TIMEOUT=720 REPEAT=32 MIGRATION=0
+SECONDS_=20 POLICY="" TIMEOUT=960 REPEAT=32 MIGRATION=0
 while (($# > 0)); do
     case $1 in
         --mode) MODE=${2:?}; shift 2 ;;
