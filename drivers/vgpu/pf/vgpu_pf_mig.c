@@ -277,21 +277,24 @@ static void vgpu_pf_mig_track_stop(struct vgpu_vfio_mig *mig)
 	mutex_unlock(&pf->mig_lock);
 }
 
-/* Move the device's log of VF @v's window into &vgpu_pf_vf.dirty. */
-static int vgpu_pf_dirty_sync(struct vgpu_pf_vf *v)
+/*
+ * Move the device's log of VF @v's window into &vgpu_pf_vf.dirty. Should
+ * the log not be read, every page is to be sent again rather than one lost.
+ */
+static void vgpu_pf_dirty_sync(struct vgpu_pf_vf *v)
 {
 	struct vgpu_pf *pf = v->pf;
-	unsigned long first, n, i;
+	unsigned long first, n, i, page;
 	u64 w;
-	int err;
 
 	lockdep_assert_held(&pf->mig_lock);
 	for (first = 0; first < v->dirty_pages;
 	     first += VGPU_PF_DIRTY_CHUNK_PAGES) {
 		writel(first, pf->regs + VGPU_PF_REG_STATE_ARG);
-		err = vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_DIRTY);
-		if (err)
-			return err;
+		if (vgpu_pf_state_cmd(pf, v->n, VGPU_PF_STATE_CMD_DIRTY)) {
+			bitmap_fill(v->dirty, v->dirty_pages);
+			return;
+		}
 		if (!readl(pf->regs + VGPU_PF_REG_STATE_COUNT))
 			continue;
 		n = min_t(unsigned long, v->dirty_pages - first,
@@ -300,13 +303,13 @@ static int vgpu_pf_dirty_sync(struct vgpu_pf_vf *v)
 			      DIV_ROUND_UP(n, 64) * 8);
 		for (i = 0; i < DIV_ROUND_UP(n, 64); i++) {
 			w = get_unaligned_le64(pf->state_img + 8 * i);
-			for (; w; w &= w - 1)
-				if (first + 64 * i + __ffs64(w) < v->dirty_pages)
-					set_bit(first + 64 * i + __ffs64(w),
-						v->dirty);
+			for (; w; w &= w - 1) {
+				page = first + 64 * i + __ffs64(w);
+				if (page < v->dirty_pages)
+					set_bit(page, v->dirty);
+			}
 		}
 	}
-	return 0;
 }
 
 static unsigned long vgpu_pf_mig_take_dirty(struct vgpu_vfio_mig *mig,
@@ -320,15 +323,12 @@ static unsigned long vgpu_pf_mig_take_dirty(struct vgpu_vfio_mig *mig,
 
 	mutex_lock(&pf->mig_lock);
 	n = vgpu_bitmap_take_run(v->dirty, v->dirty_pages, start, max, first);
-	/*
-	 * None left from @start: what the device logged meanwhile. Should the
-	 * log not be read, every page is sent again rather than one lost.
-	 */
-	if (!n && vgpu_pf_dirty_sync(v))
-		bitmap_fill(v->dirty, v->dirty_pages);
-	if (!n)
+	/* None left from @start: what the device logged meanwhile. */
+	if (!n) {
+		vgpu_pf_dirty_sync(v);
 		n = vgpu_bitmap_take_run(v->dirty, v->dirty_pages, start, max,
 					 first);
+	}
 	mutex_unlock(&pf->mig_lock);
 	return n;
 }
@@ -342,8 +342,7 @@ static unsigned long vgpu_pf_mig_dirty_count(struct vgpu_vfio_mig *mig,
 	unsigned long n;
 
 	mutex_lock(&pf->mig_lock);
-	if (vgpu_pf_dirty_sync(v))
-		bitmap_fill(v->dirty, v->dirty_pages);
+	vgpu_pf_dirty_sync(v);
 	n = bitmap_weight(v->dirty, to) - bitmap_weight(v->dirty, from);
 	mutex_unlock(&pf->mig_lock);
 	return n;

@@ -393,7 +393,7 @@ static const struct file_operations vgpu_vfio_mig_fops = {
 static void vgpu_vfio_mig_track_stop(struct vgpu_vfio_mig *mig,
 				     struct vgpu_vfio_mig_file *f)
 {
-	if (f->saving && mig->ops->track_start && mig->ops->track_stop)
+	if (f->saving && mig->ops->track_stop)
 		mig->ops->track_stop(mig);
 }
 
