@@ -33,7 +33,14 @@
  * Slots end at work-unit boundaries and idle slots at timer expiry, so single
  * slots run a little short or long; each vGPU (and the idle slots together)
  * carries the difference into its next slot, so that over time every slot
- * averages exactly one time slice.
+ * averages exactly one time slice. A slot runs at least one work unit, and
+ * on a slow host one unit can outlast several slices. The overrun has used
+ * the owner's next slots already: an engine that comes to a slot whose
+ * owner owes a whole slice, or is still running on another engine, counts
+ * the slot as the owner's and goes on to the next one at once. So a vGPU
+ * pays its overruns back instead of keeping them, and its slots take no
+ * engine time twice. The debt is kept within VGPU_SLOT_DEBT_SLICES slices
+ * owed and one slice ahead.
  *
  * Each vGPU may also have a cap, a guarantee and a priority (see "quality
  * of service" below).
@@ -576,32 +583,59 @@ static u64 vgpu_slot_len(const struct vgpu_sched_part *p, s64 debt)
 	return len > 0 ? (u64)len : 0;
 }
 
-/* Keep a slot debt within one slice either way. */
+/* Keep a slot debt within one slice ahead and VGPU_SLOT_DEBT_SLICES owed. */
 static s64 vgpu_clamp_debt(const struct vgpu_sched_part *p, s64 debt)
 {
 	s64 lim = (s64)p->timeslice_ns;
+	s64 owed = -lim * VGPU_SLOT_DEBT_SLICES;
 
-	return debt > lim ? lim : debt < -lim ? -lim : debt;
+	return debt > lim ? lim : debt < owed ? owed : debt;
+}
+
+/* The owner's overrun used this slot: count it as the owner's. */
+static void vgpu_slot_pay(struct vgpu_sched_part *p,
+			  struct vgpu_sched_entity *e)
+{
+	e->slot_debt_ns = vgpu_clamp_debt(p, e->slot_debt_ns +
+					  (s64)p->timeslice_ns);
 }
 
 static struct vgpu_sched_pick vgpu_pick_slot(struct vgpu_sched_part *p,
 					     u32 slots)
 {
 	struct vgpu_sched_pick d = { .idx = -1, .reserved = -1 };
-	u32 slot;
+	struct vgpu_sched_entity *e;
+	u32 slot, skips;
 
 	d.slice_ns = vgpu_slot_len(p, p->idle_debt_ns);
 	if (!slots)
 		return d;
-	slot = p->cursor % slots;
-	p->cursor = (slot + 1) % slots;
-	if (slot >= p->n)
-		return d;
-	if (vgpu_runnable(p->ent[slot])) {
+	/*
+	 * Slots whose owner still runs on another engine are skipped for one
+	 * round at most, and each other skip pays a slice of a debt of at
+	 * most VGPU_SLOT_DEBT_SLICES: the loop ends well within its bound.
+	 */
+	for (skips = 0; skips < slots * (VGPU_SLOT_DEBT_SLICES + 2); skips++) {
+		slot = p->cursor % slots;
+		p->cursor = (slot + 1) % slots;
+		if (slot >= p->n)
+			return d;
+		e = p->ent[slot];
+		if (e->running && skips < slots) {
+			vgpu_slot_pay(p, e);
+			continue;
+		}
+		if (!vgpu_runnable(e)) {
+			d.reserved = slot;
+			return d;
+		}
+		if (!vgpu_slot_len(p, e->slot_debt_ns)) {
+			vgpu_slot_pay(p, e);
+			continue;
+		}
 		d.idx = slot;
-		d.slice_ns = vgpu_slot_len(p, p->ent[slot]->slot_debt_ns);
-	} else {
-		d.reserved = slot;
+		d.slice_ns = vgpu_slot_len(p, e->slot_debt_ns);
+		return d;
 	}
 	return d;
 }

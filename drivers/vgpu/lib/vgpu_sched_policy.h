@@ -29,6 +29,8 @@ enum vgpu_policy {
 #define VGPU_CAP_NONE		VGPU_PERMILLE
 /* Most run time a vGPU may owe its cap or guarantee (overflow guard). */
 #define VGPU_QOS_DEBT_MAX_NS	(2 * VGPU_TIMESLICE_MAX_NS)
+/* Equal and fixed share: most slices a vGPU's slots may owe for overruns. */
+#define VGPU_SLOT_DEBT_SLICES	16
 /* Window over which the recent share is measured. */
 #define VGPU_SHARE_WINDOW_NS	1000000000ULL
 
@@ -71,7 +73,8 @@ struct vgpu_busy_window {
  * @busy_ns: total time run
  * @slices: slices run
  * @slot_debt_ns: equal and fixed share: how much shorter than a slice its
- *		  slots ran so far (negative: longer); added to its next slot
+ *		  slots ran so far (negative: longer); added to its next slot,
+ *		  which it loses while it owes a whole slice
  * @win: recent run time
  * @cap_credit: run time its cap still allows (negative: run time it owes),
  *		in VGPU_PERMILLE-ths of a nanosecond (no rounding)
