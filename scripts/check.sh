@@ -293,12 +293,11 @@ if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
 			# the cases whose figures are shares of engine time
 			# (the debug kernel's overhead skews them; they are
 			# checked on the stock kernel): of the scheduler's,
-			# best effort and equal share, the live knobs,
-			# preemption, a hung vGPU's reset and the sysfs checks
-			# run here (fixed share's slots are the pure logic the
-			# unit tests and KUnit check; under this kernel a
-			# vGPU was seen getting 0.165 of an engine for its
-			# 1/16, an open question for the scheduler).
+			# one per policy (fixed share's by profile: under this
+			# kernel a work unit can outlast a slice, which gave a
+			# vGPU 0.165 of an engine for its 1/16 until overruns
+			# were paid back), the live knobs, preemption, a hung
+			# vGPU's reset and the sysfs checks run here.
 			# The debug kernel has
 			# the Intel IOMMU but no interrupt remapping (type1 then
 			# wants allow_unsafe_interrupts), and its PCI core sizes
@@ -316,6 +315,7 @@ if [ "${VGPU_CHECK_DEBUG:-1}" != 0 ]; then
 				vgpu_pf_test:busy_vfs_cap_and_guarantee" \
 				VGPU_TESTS_ONLY="vgpu_sched_test:best_effort_4
 				vgpu_sched_test:equal_share_4_busy
+				vgpu_sched_test:fixed_share_by_profile
 				vgpu_sched_test:knobs_apply_live
 				vgpu_sched_test:hung_vgpu_reset_others_exact
 				vgpu_sched_test:sysfs_validation
