@@ -4,10 +4,10 @@
  * vGPU computing GEMMs is live-migrated (pre-copy while the CPU writes its
  * window, then stop-copy) to a second vGPU, where the work finishes exactly
  * and every command runs exactly once; suspend to a file and resume on a
- * newly created vGPU; a vGPU of another profile refuses the stream and the
- * source goes on; a truncated stream leaves the target in ERROR until a
- * reset; and what the vGPU writes into guest memory shows in the IOMMU's
- * dirty log.
+ * newly created vGPU; a vGPU of another profile (or, for a source in a peer
+ * group, of another peer id) refuses the stream and the source goes on; a
+ * truncated stream leaves the target in ERROR until a reset; and what the
+ * vGPU writes into guest memory shows in the IOMMU's dirty log.
  */
 #include <sys/ioctl.h>
 #include <time.h>
@@ -298,6 +298,74 @@ TEST_F_TIMEOUT(mig, incompatible_target_refuses_and_the_source_goes_on, 600)
 	EXPECT_EQ(2 * NGEMM, vgpu_attr_num(self->src_uuid, "commands"));
 	vgpu_dev_close(x);
 	free(s.p);
+}
+
+static int join(const char *uuid, const char *group)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/vgpu/peer_group", uuid);
+	return sysfs_write(path, group);
+}
+
+/* Load @s into the target; on a refusal, reset it as a VMM would. */
+static int resume(struct vgpu_dev *t, const struct vgpu_mig_stream *s)
+{
+	int rfd, err;
+
+	if (vgpu_mig_set(t, VFIO_DEVICE_STATE_RESUMING, &rfd))
+		return -EBADFD;
+	err = feed(rfd, s);
+	if (!err)
+		err = vgpu_mig_set(t, VFIO_DEVICE_STATE_STOP, NULL);
+	close(rfd);
+	if (err && ioctl(t->vfio.device, VFIO_DEVICE_RESET))
+		return -EBADFD;
+	return err;
+}
+
+/*
+ * The guest names its peers by peer id: a source that was peer 1 of its
+ * group loads only into a vGPU that is peer 1 of a group (whatever the
+ * group's number), and one in no group anywhere.
+ */
+TEST_F_TIMEOUT(mig, peer_id_must_match_on_the_target, 600)
+{
+	char mate[40], mate2[40];
+	struct vgpu_mig_stream s = { 0 }, lone = { 0 };
+	int dfd;
+
+	uuid_gen(mate);
+	uuid_gen(mate2);
+	ASSERT_EQ(0, vgpu_create("split", mate));
+	ASSERT_EQ(0, vgpu_create("split", mate2));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	ASSERT_LT(0, vgpu_mig_read(dfd, &lone));
+	close(dfd);
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
+	ASSERT_EQ(0, join(mate, "1"));
+	ASSERT_EQ(0, join(self->src_uuid, "1"));
+	ASSERT_EQ(1, vgpu_attr_num(self->src_uuid, "peer_id"));
+	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
+	ASSERT_LT(0, vgpu_mig_read(dfd, &s));
+	close(dfd);
+
+	EXPECT_EQ(-EINVAL, resume(self->dst, &s));
+	EXPECT_TRUE(kmsg_find(self->kmsg,
+			      "saved as peer id 1 of a peer group, this vGPU is in no peer group"));
+	ASSERT_EQ(0, join(self->dst_uuid, "2"));
+	EXPECT_EQ(-EINVAL, resume(self->dst, &s));
+	EXPECT_TRUE(kmsg_find(self->kmsg, "this vGPU is peer id 0 of its group"));
+	/* Peer 1 of group 3: taken. A source in no group goes anywhere. */
+	ASSERT_EQ(0, join(self->dst_uuid, "0"));
+	ASSERT_EQ(0, join(mate2, "3"));
+	ASSERT_EQ(0, join(self->dst_uuid, "3"));
+	ASSERT_EQ(1, vgpu_attr_num(self->dst_uuid, "peer_id"));
+	EXPECT_EQ(0, resume(self->dst, &s));
+	ASSERT_EQ(0, ioctl(self->dst->vfio.device, VFIO_DEVICE_RESET));
+	EXPECT_EQ(0, resume(self->dst, &lone));
+	free(s.p);
+	free(lone.p);
 }
 
 TEST_F_TIMEOUT(mig, truncated_stream_fails_and_leaves_nothing, 600)

@@ -378,7 +378,7 @@ static inline const struct vgpu_profile *vgpu_profile_of(struct vgpu *vgpu)
 /**
  * vgpu_mig_ident_of() - what a vGPU must match to take a saved state
  * @vgpu: the vGPU
- * @id: filled in: the device interface, its profile and window
+ * @id: filled in: the device interface, its profile, window and peer id
  */
 static inline void vgpu_mig_ident_of(struct vgpu *vgpu,
 				     struct vgpu_mig_ident *id)
@@ -391,6 +391,8 @@ static inline void vgpu_mig_ident_of(struct vgpu *vgpu,
 	id->engines = p->engines;
 	id->share = p->share;
 	id->window_size = vgpu->mem_size;
+	if (READ_ONCE(vgpu->peer_group))
+		id->peer = READ_ONCE(vgpu->peer_id) + 1;
 	strscpy(id->profile, p->name, sizeof(id->profile));
 }
 

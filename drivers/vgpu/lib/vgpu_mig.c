@@ -11,11 +11,15 @@
  *
  * - HEADER, first and once: the stream format's magic and version, the
  *   device interface version, and what the vGPU was: profile name, window
- *   size, engines, share. A vGPU takes a stream only if the format's major
- *   version is its own and the minor not newer, the device interface's
- *   major is its own and the minor not newer (the guest may use all of the
- *   source's registers), and the profile matches in name, window, engines
- *   and share; otherwise the stream is refused before any of it is used.
+ *   size, engines, share and (since format 1.1) its peer id if it was in a
+ *   peer group. A vGPU takes a stream only if the format's major version is
+ *   its own and the minor not newer, the device interface's major is its
+ *   own and the minor not newer (the guest may use all of the source's
+ *   registers), the profile matches in name, window, engines and share, and
+ *   a source in a peer group has a destination in one with the same peer
+ *   id (its guest names its peers by id; the group's number is the host's
+ *   and may differ); otherwise the stream is refused before any of it is
+ *   used. A 1.0 stream carries no peer id, as if in no group.
  * - PAGES, any number: the index of a run's first 4 KiB page and 1 to 64
  *   pages. A page may come more than once (pre-copy sends it again when the
  *   guest wrote it after it was sent); the last copy counts. Every page of
@@ -112,7 +116,7 @@ void vgpu_mig_header_encode(u8 *out, const struct vgpu_mig_ident *id)
 	vgpu_put32(&p, id->engines);
 	vgpu_put64(&p, id->window_size);
 	vgpu_put32(&p, id->share);
-	vgpu_put32(&p, 0);
+	vgpu_put32(&p, id->peer);
 	memcpy(p, id->profile, strnlen(id->profile, VGPU_MIG_NAME_LEN - 1));
 }
 EXPORT_SYMBOL_VGPU(vgpu_mig_header_encode);
@@ -154,10 +158,12 @@ int vgpu_mig_header_decode(const u8 *in, struct vgpu_mig_ident *id,
 	id->engines = vgpu_get32(&p);
 	id->window_size = vgpu_get64(&p);
 	id->share = vgpu_get32(&p);
-	p += 4;
+	id->peer = vgpu_get32(&p);
+	if (!minor)
+		id->peer = 0;	/* reserved in 1.0 */
 	memcpy(id->profile, p, VGPU_MIG_NAME_LEN);
 	if (page != VGPU_MIG_PAGE_SIZE || id->profile[VGPU_MIG_NAME_LEN - 1] ||
-	    !id->profile[0]) {
+	    !id->profile[0] || id->peer > VGPU_MAX_PEERS) {
 		snprintf(why, why_len, "malformed stream header");
 		return -EINVAL;
 	}
@@ -173,7 +179,8 @@ EXPORT_SYMBOL_VGPU(vgpu_mig_header_decode);
  * @why_len: size of @why
  *
  * Return: 0; -EPROTONOSUPPORT if the device interface versions differ in a
- * way the guest would notice; -EINVAL if the profiles differ.
+ * way the guest would notice; -EINVAL if the profiles differ, or @src was
+ * in a peer group and @dst is not in one with the same peer id.
  */
 int vgpu_mig_ident_check(const struct vgpu_mig_ident *src,
 			 const struct vgpu_mig_ident *dst, char *why,
@@ -195,6 +202,17 @@ int vgpu_mig_ident_check(const struct vgpu_mig_ident *src,
 			 src->profile, src->window_size >> 20, src->engines,
 			 src->share, dst->profile, dst->window_size >> 20,
 			 dst->engines, dst->share);
+		return -EINVAL;
+	}
+	if (src->peer && src->peer != dst->peer) {
+		if (dst->peer)
+			snprintf(why, why_len,
+				 "saved as peer id %u of a peer group, this vGPU is peer id %u of its group",
+				 src->peer - 1, dst->peer - 1);
+		else
+			snprintf(why, why_len,
+				 "saved as peer id %u of a peer group, this vGPU is in no peer group",
+				 src->peer - 1);
 		return -EINVAL;
 	}
 	return 0;

@@ -13,7 +13,7 @@
 /* "VGPUMIG" and a NUL, read as a little-endian u64. */
 #define VGPU_MIG_MAGIC		0x0047494d55504756ULL
 #define VGPU_MIG_FORMAT_MAJOR	1
-#define VGPU_MIG_FORMAT_MINOR	0
+#define VGPU_MIG_FORMAT_MINOR	1
 
 /* Window pages travel in 4 KiB units whatever the host's page size. */
 #define VGPU_MIG_PAGE_SIZE	4096u
@@ -54,6 +54,7 @@ enum vgpu_mig_rec_type {
  * @engines: engines in its partition
  * @share: vGPUs per partition of its profile (1: dedicated engines)
  * @window_size: bytes of its memory window
+ * @peer: 1 + its peer id in its peer group; 0 if it is in none
  * @profile: its profile's name, NUL-terminated
  */
 struct vgpu_mig_ident {
@@ -62,6 +63,7 @@ struct vgpu_mig_ident {
 	u32 engines;
 	u32 share;
 	u64 window_size;
+	u32 peer;
 	char profile[VGPU_MIG_NAME_LEN];
 };
 

@@ -274,6 +274,7 @@ TEST(incompatible_sources_are_refused_with_a_reason)
 		{ "share", -EINVAL, "share 2" },
 		{ "newer device minor", -EPROTONOSUPPORT, "interface 1.2" },
 		{ "other device major", -EPROTONOSUPPORT, "interface 2.1" },
+		{ "peer id", -EINVAL, "peer id 1 of a peer group, this vGPU is in no" },
 	};
 	unsigned int i;
 
@@ -299,6 +300,9 @@ TEST(incompatible_sources_are_refused_with_a_reason)
 			break;
 		case 5:
 			src.dev_major = 2;
+			break;
+		case 6:
+			src.peer = 2;
 			break;
 		}
 		put_header(&s, &src);
@@ -346,8 +350,45 @@ TEST(bad_magic_and_format_version)
 	h[8] = 2;	/* format major 2 */
 	memcpy(s.p + VGPU_MIG_REC_BYTES, h, sizeof(h));
 	EXPECT_EQ(-EPROTONOSUPPORT, feed(&rx, &sink, &s, 0));
-	EXPECT_NE(NULL, strstr(rx.why, "format 2.0"));
+	EXPECT_NE(NULL, strstr(rx.why, "format 2.1, this driver reads 1.0 to 1.1"))
+		TH_LOG("\"%s\"", rx.why);
 	free(s.p);
+}
+
+/*
+ * A guest names its peers by id: a source in a peer group needs the same
+ * id on the destination; one in no group goes anywhere. The header carries
+ * the id, a 1.0 header none (the field was reserved), and more than
+ * VGPU_MAX_PEERS is malformed.
+ */
+TEST(peer_ids_must_match)
+{
+	struct vgpu_mig_ident src = ident, dst = ident, got;
+	u8 h[VGPU_MIG_HEADER_BYTES];
+	char why[200] = "";
+
+	src.peer = 3;
+	dst.peer = 3;
+	EXPECT_EQ(0, vgpu_mig_ident_check(&src, &dst, why, sizeof(why)));
+	dst.peer = 1;
+	EXPECT_EQ(-EINVAL, vgpu_mig_ident_check(&src, &dst, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "peer id 2 of a peer group, this vGPU is peer id 0"))
+		TH_LOG("\"%s\"", why);
+	src.peer = 0;
+	EXPECT_EQ(0, vgpu_mig_ident_check(&src, &dst, why, sizeof(why)));
+
+	src.peer = 5;
+	vgpu_mig_header_encode(h, &src);
+	EXPECT_EQ(0, vgpu_mig_header_decode(h, &got, why, sizeof(why)));
+	EXPECT_EQ(5u, got.peer);
+	/* In a 1.0 header the field is reserved. */
+	h[10] = 0;
+	EXPECT_EQ(0, vgpu_mig_header_decode(h, &got, why, sizeof(why)));
+	EXPECT_EQ(0u, got.peer);
+	h[10] = 1;
+	h[36] = VGPU_MAX_PEERS + 1;
+	EXPECT_EQ(-EINVAL, vgpu_mig_header_decode(h, &got, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "malformed"));
 }
 
 /* Streams that lie about their records: each one fails, with a reason. */
