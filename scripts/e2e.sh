@@ -132,8 +132,9 @@ fi
 say "booting the outer VM (TCG, 2 vCPUs, 3 GiB) to run scripts/e2e/host-e2e.sh --mode $MODE"
 rc=0
 # Nested TCG slows down with the host's load: three guests booted in 8.5
-# minutes instead of 4 on a busy host, so the limits leave room for that.
-scripts/vm-run.sh --mem 3072 --smp 2 --timeout 1800 --share "$TOP" \
+# to 12.5 minutes instead of 4 on a busy host, so the limits (here, and
+# each guest's for its boot and for its job) leave room for that.
+scripts/vm-run.sh --mem 3072 --smp 2 --timeout 2700 --share "$TOP" \
     ${VM_OPTS[@]+"${VM_OPTS[@]}"} --log "$OUT/outer-console.log" -- \
     scripts/e2e/host-e2e.sh --mode "$MODE" --initrd "$INITRD" --kernel "$KERNEL" \
     --vgpu-ko "$TOP/vgpu.ko" --out "$OUT" ${VF_OPT[@]+"${VF_OPT[@]}"} ${PASS[@]+"${PASS[@]}"} || rc=$?

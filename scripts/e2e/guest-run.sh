@@ -55,7 +55,10 @@ Options:
   --log FILE         console log (default ./NAME-console.log; overwritten)
   --ctl PATH         control channel on ttyS1: QEMU -serial pipe:PATH
   --mem MB           guest memory (default 256)
-  --timeout SECONDS  kill the guest after this long, exit 124 (default 600)
+  --boot-timeout SECONDS  kill the guest if its job has not started this
+                     long after QEMU did, exit 124 (default 900)
+  --timeout SECONDS  kill the guest this long after its job started, exit
+                     124 (default 600)
   --kernel FILE      kernel image (default /boot/vmlinuz-REL)
   --cmdline ARGS     kernel command line instead of the built-in one
                      (console= and tsc_early_khz= are always added)
@@ -115,7 +118,7 @@ BASE_CMDLINE="quiet panic=-1 acpi=off tsc=reliable no_timer_check mitigations=of
 BASE_CMDLINE+=" initcall_blacklist=crypto_kdf108_init,jent_mod_init,load_system_certificate_list"
 BASE_CMDLINE+=",i8042_init,cmos_init,trace_eval_init,init_encrypted,inet6_init"
 BASE_CMDLINE+=",bpf_tcp_ca_kfunc_init,bpf_dummy_struct_ops_init,param_sysfs_builtin_init,dmi_sysfs_init"
-TSC_KHZ=auto QEMU_BIN=qemu-system-x86_64 INITRD="" JOB="" NAME=guest LOG="" CTL="" MEM=256 TIMEOUT=600 KERNEL=""
+TSC_KHZ=auto QEMU_BIN=qemu-system-x86_64 INITRD="" JOB="" NAME=guest LOG="" CTL="" MEM=256 TIMEOUT=600 BOOT_TIMEOUT=900 KERNEL=""
 QMP="" INCOMING="" VFIO_OPT=""
 APPEND="" QUIET=0
 VGPUS=() QEMU_EXTRA=() JOB_ENV=()
@@ -129,6 +132,7 @@ while (($# > 0)); do
         --ctl) CTL=${2:?}; shift 2 ;;
         --mem) MEM=${2:?}; shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
+        --boot-timeout) BOOT_TIMEOUT=${2:?}; shift 2 ;;
         --kernel) KERNEL=${2:?}; shift 2 ;;
         --cmdline) BASE_CMDLINE=${2?}; shift 2 ;;
         --tsc-khz) TSC_KHZ=${2:?}; shift 2 ;;
@@ -149,6 +153,7 @@ done
 [[ $NAME =~ ^[A-Za-z0-9_-]+$ ]] || die "--name: letters, digits, - and _ only"
 [[ $MEM =~ ^[1-9][0-9]*$ ]] || die "--mem must be a number of MiB"
 [[ $TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--timeout must be a number of seconds"
+[[ $BOOT_TIMEOUT =~ ^[1-9][0-9]*$ ]] || die "--boot-timeout must be a number of seconds"
 [[ $TSC_KHZ =~ ^([1-9][0-9]*|auto|none)$ ]] || die "--tsc-khz wants a number, auto or none"
 for kv in ${JOB_ENV[@]+"${JOB_ENV[@]}"}; do
     [[ $kv =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die "--env wants NAME=VALUE, got: $kv"
@@ -242,27 +247,34 @@ QEMU_ARGS+=(${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"})
 BOOT_OOPS='Oops|Kernel panic|BUG:|exited with irqs disabled'
 
 run_qemu() {
+    local timed_out=0 deadline=$((EPOCHSECONDS + BOOT_TIMEOUT))
     : >"$LOG"
     start=$(now)
-    timeout --kill-after=10 "$TIMEOUT" "$QEMU_BIN" "${QEMU_ARGS[@]}" \
+    # The boot and the job have limits of their own (a loaded host slows
+    # the boot most); timeout(1) only backs up the watch below.
+    timeout --kill-after=10 $((BOOT_TIMEOUT + TIMEOUT + 60)) "$QEMU_BIN" "${QEMU_ARGS[@]}" \
         </dev/null >"$WORK/qemu.out" 2>&1 &
     QEMU_PID=$!
     # Note when the job starts (the guest's /init says E2E-BOOTED), for the
     # boot time.  Polled once a second: cheap, and precise enough here.
     booted=""
     # A migrated guest booted elsewhere: its job runs from the start.
-    [[ -z $INCOMING ]] || booted=$start
-    while [[ -z $booted ]] && kill -0 "$QEMU_PID" 2>/dev/null; do
-        if grep -q 'E2E-BOOTED ' "$LOG" 2>/dev/null; then
-            booted=$(now)
+    [[ -z $INCOMING ]] || { booted=$start deadline=$((EPOCHSECONDS + TIMEOUT)); }
+    while kill -0 "$QEMU_PID" 2>/dev/null; do
+        if [[ -z $booted ]] && grep -q 'E2E-BOOTED ' "$LOG" 2>/dev/null; then
+            booted=$(now) deadline=$((EPOCHSECONDS + TIMEOUT))
             progress "booted in $(elapsed "$start" "$booted") s; job running"
-            break
         fi
         # An early-boot oops (below) that did not panic leaves the kernel
         # hung or crippled: stop it now, to boot it again, rather than at
         # the timeout.
-        if grep -qE "$BOOT_OOPS" "$LOG" 2>/dev/null; then
+        if [[ -z $booted ]] && grep -qE "$BOOT_OOPS" "$LOG" 2>/dev/null; then
             sleep 2
+            kill -TERM "$QEMU_PID" 2>/dev/null || true
+            break
+        fi
+        if ((EPOCHSECONDS > deadline)); then
+            timed_out=1
             kill -TERM "$QEMU_PID" 2>/dev/null || true
             break
         fi
@@ -270,6 +282,7 @@ run_qemu() {
     done
     qemu_rc=0
     wait "$QEMU_PID" || qemu_rc=$?
+    ((!timed_out)) || qemu_rc=124
     QEMU_PID=""
     end=$(now)
     # Line ends as a terminal writes them; and a marker line (E2E-*, a
@@ -318,7 +331,7 @@ if [[ -n $status ]]; then
     exit "$status"
 fi
 if ((qemu_rc == 124 || qemu_rc == 137)); then
-    progress "TIMEOUT after $TIMEOUT s ($summary); console: $LOG"
+    progress "TIMEOUT: boot limit $BOOT_TIMEOUT s, job limit $TIMEOUT s ($summary); console: $LOG"
     exit 124
 fi
 progress "ended without E2E-EXIT (qemu exit $qemu_rc; $summary); console: $LOG"

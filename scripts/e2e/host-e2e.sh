@@ -103,7 +103,8 @@ Options:
   --repeat N          demo: vgpu-run -r N, commands per job (default 32)
   --policy NAME       sched_policy to set (default: leave the default)
   --out DIR           logs (default $TOP/out/e2e)
-  --timeout SECONDS   per guest (default 960)
+  --boot-timeout SECONDS  per guest, until its job starts (default 1200)
+  --timeout SECONDS   per guest job, once it started (default 960)
   -h, --help          show this help
 EOF
 }
@@ -121,7 +122,7 @@ say() { printf '[%6.1f s] %s\n' "$(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN {
 MODE=demo INITRD="" KERNEL="" VGPU_KO=$TOP/vgpu.ko OUT=$TOP/out/e2e VF_PROFILES=""
 GUEST_QEMU=qemu-system-x86_64
 LOAD_TOOL=$TOP/tools/e2e/vgpu_load NEIGHBOUR=1 PROFILES=split,shared
-SECONDS_=20 POLICY="" TIMEOUT=960 REPEAT=32 MIGRATION=0
+SECONDS_=20 POLICY="" TIMEOUT=960 BOOT_TIMEOUT=1200 REPEAT=32 MIGRATION=0
 while (($# > 0)); do
     case $1 in
         --mode) MODE=${2:?}; shift 2 ;;
@@ -139,6 +140,7 @@ while (($# > 0)); do
         --policy) POLICY=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
+        --boot-timeout) BOOT_TIMEOUT=${2:?}; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; die "unknown argument: $1" ;;
     esac
@@ -358,7 +360,7 @@ start_guest() { # start_guest NAME
     "$SCRIPT_DIR/guest-run.sh" --name "guest-$g" --initrd "$INITRD" --kernel "$KERNEL" \
         --job "$OUT/job-$g.sh" --vgpu "${G_VGPU[$g]}" \
         ${G_VGPU2[$g]:+--vgpu "${G_VGPU2[$g]}"} --ctl "$ctl" \
-        --log "$OUT/guest-$g.log" --timeout "$TIMEOUT" --qemu "$GUEST_QEMU" \
+        --log "$OUT/guest-$g.log" --timeout "$TIMEOUT" --boot-timeout "$BOOT_TIMEOUT" --qemu "$GUEST_QEMU" \
         --env "E2E_WORKLOAD=${G_WORKLOAD[$g]}" --env "E2E_SECONDS=$SECONDS_" \
         --env "E2E_RUN_ARGS=${G_RUN_ARGS[$g]:-}" \
         2>"$OUT/guest-$g.run" &
