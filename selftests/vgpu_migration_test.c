@@ -300,14 +300,6 @@ TEST_F_TIMEOUT(mig, incompatible_target_refuses_and_the_source_goes_on, 600)
 	free(s.p);
 }
 
-static int join(const char *uuid, const char *group)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/vgpu/peer_group", uuid);
-	return sysfs_write(path, group);
-}
-
 /* Load @s into the target; on a refusal, reset it as a VMM would. */
 static int resume(struct vgpu_dev *t, const struct vgpu_mig_stream *s)
 {
@@ -343,8 +335,8 @@ TEST_F_TIMEOUT(mig, peer_id_must_match_on_the_target, 600)
 	ASSERT_LT(0, vgpu_mig_read(dfd, &lone));
 	close(dfd);
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_RUNNING, NULL));
-	ASSERT_EQ(0, join(mate, "1"));
-	ASSERT_EQ(0, join(self->src_uuid, "1"));
+	ASSERT_EQ(0, vgpu_attr_write(mate, "peer_group", "1"));
+	ASSERT_EQ(0, vgpu_attr_write(self->src_uuid, "peer_group", "1"));
 	ASSERT_EQ(1, vgpu_attr_num(self->src_uuid, "peer_id"));
 	ASSERT_EQ(0, vgpu_mig_set(self->src, VFIO_DEVICE_STATE_STOP_COPY, &dfd));
 	ASSERT_LT(0, vgpu_mig_read(dfd, &s));
@@ -353,13 +345,13 @@ TEST_F_TIMEOUT(mig, peer_id_must_match_on_the_target, 600)
 	EXPECT_EQ(-EINVAL, resume(self->dst, &s));
 	EXPECT_TRUE(kmsg_find(self->kmsg,
 			      "saved as peer id 1 of a peer group, this vGPU is in no peer group"));
-	ASSERT_EQ(0, join(self->dst_uuid, "2"));
+	ASSERT_EQ(0, vgpu_attr_write(self->dst_uuid, "peer_group", "2"));
 	EXPECT_EQ(-EINVAL, resume(self->dst, &s));
 	EXPECT_TRUE(kmsg_find(self->kmsg, "this vGPU is peer id 0 of its group"));
 	/* Peer 1 of group 3: taken. A source in no group goes anywhere. */
-	ASSERT_EQ(0, join(self->dst_uuid, "0"));
-	ASSERT_EQ(0, join(mate2, "3"));
-	ASSERT_EQ(0, join(self->dst_uuid, "3"));
+	ASSERT_EQ(0, vgpu_attr_write(self->dst_uuid, "peer_group", "0"));
+	ASSERT_EQ(0, vgpu_attr_write(mate2, "peer_group", "3"));
+	ASSERT_EQ(0, vgpu_attr_write(self->dst_uuid, "peer_group", "3"));
 	ASSERT_EQ(1, vgpu_attr_num(self->dst_uuid, "peer_id"));
 	EXPECT_EQ(0, resume(self->dst, &s));
 	ASSERT_EQ(0, ioctl(self->dst->vfio.device, VFIO_DEVICE_RESET));

@@ -52,11 +52,7 @@ static void pv_free(struct pv *v)
 
 static int pv_join(const struct pv *v, const char *group)
 {
-	char path[256];
-
-	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/vgpu/peer_group",
-		 v->uuid);
-	return sysfs_write(path, group);
+	return vgpu_attr_write(v->uuid, "peer_group", group);
 }
 
 /* Queue @c and a fence; wait for it. 0, or -EIO if the ring halted. */

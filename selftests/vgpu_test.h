@@ -74,6 +74,16 @@ static inline long long vgpu_attr_num(const char *uuid, const char *name)
 	return sysfs_num(MDEV_DEVICES "/%s/vgpu/%s", uuid, name);
 }
 
+/* Write @val to a file of an mdev vGPU's vgpu/ directory; 0 or -errno. */
+static inline int vgpu_attr_write(const char *uuid, const char *name,
+				  const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), MDEV_DEVICES "/%s/vgpu/%s", uuid, name);
+	return sysfs_write(path, val);
+}
+
 /* An mdev vGPU's control state (vgpu/state), or "(unreadable)". */
 static inline const char *vgpu_state_of_mdev(const char *uuid)
 {

@@ -606,6 +606,7 @@ static struct vgpu_sched_pick vgpu_pick_slot(struct vgpu_sched_part *p,
 	struct vgpu_sched_pick d = { .idx = -1, .reserved = -1 };
 	struct vgpu_sched_entity *e;
 	u32 slot, skips;
+	u64 len;
 
 	d.slice_ns = vgpu_slot_len(p, p->idle_debt_ns);
 	if (!slots)
@@ -629,12 +630,13 @@ static struct vgpu_sched_pick vgpu_pick_slot(struct vgpu_sched_part *p,
 			d.reserved = slot;
 			return d;
 		}
-		if (!vgpu_slot_len(p, e->slot_debt_ns)) {
+		len = vgpu_slot_len(p, e->slot_debt_ns);
+		if (!len) {
 			vgpu_slot_pay(p, e);
 			continue;
 		}
 		d.idx = slot;
-		d.slice_ns = vgpu_slot_len(p, e->slot_debt_ns);
+		d.slice_ns = len;
 		return d;
 	}
 	return d;

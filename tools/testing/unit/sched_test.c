@@ -256,9 +256,10 @@ TEST(fixed_share_by_profile)
 
 /*
  * Work units longer than a slice (a slow host): a slot runs at least one
- * unit, so it overruns by more than a slice, and the owner sits out the
- * slots it owes. Before that it kept the overrun: 6 ms of each 36 ms round
- * here, 167 per mille instead of its 1/16.
+ * unit, so it overruns by more than a slice, and the owner loses the slots
+ * the overrun used (the engine goes on to the next one at once). Before that
+ * it kept the overrun: 6 ms of each 36 ms round here, 167 per mille instead
+ * of its 1/16.
  */
 TEST(slot_policies_repay_long_units)
 {
